@@ -52,7 +52,9 @@ def main() -> int:
         started = time.perf_counter()
         if args.bare_words:
             segments, info = bare_model.transcribe(str(audio), language="ja", beam_size=5, word_timestamps=True)
-            bare = Transcript(duration=info.duration, segments=[Segment(start=s.start, end=s.end, text=s.text) for s in segments])
+            bare = Transcript(
+                duration=info.duration, segments=[Segment(start=s.start, end=s.end, text=s.text) for s in segments]
+            )
         else:
             bare = bare_transcribe(bare_model, audio)
         bare_s = time.perf_counter() - started
@@ -64,15 +66,22 @@ def main() -> int:
     total_pipeline = sum(r[2] for r in results)
     total_bare = sum(r[3] for r in results)
     print()
-    print(f"audio {total_audio:.1f} s | pipeline {total_pipeline:.1f} s (RTF {total_pipeline / total_audio:.3f}) | "
-          f"bare faster-whisper {total_bare:.1f} s (RTF {total_bare / total_audio:.3f}) | "
-          f"ratio pipeline/bare {total_pipeline / total_bare:.3f}")
+    print(
+        f"audio {total_audio:.1f} s | pipeline {total_pipeline:.1f} s (RTF {total_pipeline / total_audio:.3f}) | "
+        f"bare faster-whisper {total_bare:.1f} s (RTF {total_bare / total_audio:.3f}) | "
+        f"ratio pipeline/bare {total_pipeline / total_bare:.3f}"
+    )
     score = eval_dir.parent / "score.py"
     for kind in ("pipeline", "bare"):
         print(f"\n== {kind} ==", flush=True)
         subprocess.run([sys.executable, str(score), "--ref", str(eval_dir), "--hyp", str(args.out / kind)], check=False)
-    summary = {"audio_s": total_audio, "pipeline_s": total_pipeline, "bare_s": total_bare,
-               "ratio": total_pipeline / total_bare, "sample_rate": SAMPLE_RATE}
+    summary = {
+        "audio_s": total_audio,
+        "pipeline_s": total_pipeline,
+        "bare_s": total_bare,
+        "ratio": total_pipeline / total_bare,
+        "sample_rate": SAMPLE_RATE,
+    }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
     return 0
 

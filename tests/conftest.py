@@ -9,13 +9,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
 import pytest
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SINGLE = FIXTURES / "ja_single.flac"  # 「それでは定刻になりましたので、会議を開会いたします。本日の議題は、来年度の予算についてです。」
+SINGLE = (
+    FIXTURES / "ja_single.flac"
+)  # 「それでは定刻になりましたので、会議を開会いたします。本日の議題は、来年度の予算についてです。」
 DIALOGUE = FIXTURES / "ja_dialogue.flac"  # two voices: a citizen's call about 粗大ごみ
 
 
@@ -23,7 +28,7 @@ def load_pcm(path: Path = SINGLE) -> np.ndarray:
     """The fixture as 16 kHz mono float32, read with PyAV directly (independent of kiroku's decoder)."""
     with av.open(str(path)) as container:
         frames = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
-    pcm = np.concatenate(frames)
+    pcm: np.ndarray = np.concatenate(frames)
     return (pcm.astype(np.float32) / 32768.0) if pcm.dtype == np.int16 else pcm.astype(np.float32)
 
 
@@ -60,7 +65,8 @@ def _resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
     if src == dst:
         return audio
     positions = np.arange(int(len(audio) * dst / src)) * src / dst
-    return np.interp(positions, np.arange(len(audio)), audio).astype(np.float32)
+    resampled: np.ndarray = np.interp(positions, np.arange(len(audio)), audio).astype(np.float32)
+    return resampled
 
 
 def encode(audio: np.ndarray, target: Path, enc: Encoding, rate: int = 16000) -> Path:
@@ -68,16 +74,16 @@ def encode(audio: np.ndarray, target: Path, enc: Encoding, rate: int = 16000) ->
     samples = _resample(audio, rate, enc.rate)
     layout = "stereo" if enc.channels == 2 else "mono"
     with av.open(str(target), "w", format=enc.container) as container:
-        stream = container.add_stream(enc.codec, rate=enc.rate, layout=layout)
+        stream = cast(AudioStream, container.add_stream(enc.codec, rate=enc.rate, layout=layout))
         if enc.codec == "vorbis":
             stream.codec_context.options = {"strict": "experimental"}
         if enc.codec == "wmav2":
             stream.bit_rate = 128000
-        video = None
+        video: VideoStream | None = None
         if enc.video:
             video = container.add_stream("mpeg4", rate=5)
             video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        fmt = stream.codec_context.format.name
+        fmt = str(stream.codec_context.format.name)
         planes = np.repeat(samples[None, :], enc.channels, axis=0)
         chunk = 1024 if enc.codec in {"aac", "libmp3lame", "vorbis", "wmav2"} else 960 if "opus" in enc.codec else 4096
         if enc.codec == "libmp3lame":

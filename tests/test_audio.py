@@ -15,7 +15,8 @@ from transcriber.errors import CorruptAudio, EmptyAudio, InputNotReadable, NotAu
 
 def _envelope(audio: np.ndarray, hop: int = 1600) -> np.ndarray:
     frames = len(audio) // hop
-    return np.sqrt(np.square(audio[: frames * hop].reshape(frames, hop)).mean(axis=1))
+    envelope: np.ndarray = np.sqrt(np.square(audio[: frames * hop].reshape(frames, hop)).mean(axis=1))
+    return envelope
 
 
 @pytest.mark.parametrize("enc", ENCODINGS, ids=lambda e: e.name)
@@ -55,7 +56,9 @@ def test_video_without_sound_is_not_audio(tmp_path: Path) -> None:
         stream = container.add_stream("mpeg4", rate=5)
         stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
         for i in range(5):
-            frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24").reformat(format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24").reformat(
+                format="yuv420p"
+            )
             frame.pts = i
             for packet in stream.encode(frame):
                 container.mux(packet)

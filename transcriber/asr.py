@@ -53,9 +53,7 @@ def load_whisper(model: str, plan: DevicePlan):  # type: ignore[no-untyped-def]
     from faster_whisper import WhisperModel
 
     try:
-        return WhisperModel(
-            model, device=plan.device, compute_type=plan.compute_type, cpu_threads=plan.cpu_threads
-        )
+        return WhisperModel(model, device=plan.device, compute_type=plan.compute_type, cpu_threads=plan.cpu_threads)
     except (RuntimeError, OSError, ValueError) as exc:
         log.error("loading ASR model %s failed: %s", model, exc)
         raise ModelMissing(f"{model}: {exc}. " + HOW_TO_PROVIDE) from exc

@@ -171,7 +171,9 @@ def decode(path: str | Path, progress: ProgressFn | None = None) -> np.ndarray:
             raise CorruptAudio(f"{path.name}: {buffer.size / SAMPLE_RATE:.1f} 秒で読み込みが止まりました") from exc
     missing = _wav_shortfall(path)
     if missing > 1 - _TRUNCATION_TOLERANCE:
-        raise CorruptAudio(f"{path.name}: 録音データの {missing:.0%} が欠けています ({missing:.0%} of the data is missing)")
+        raise CorruptAudio(
+            f"{path.name}: 録音データの {missing:.0%} が欠けています ({missing:.0%} of the data is missing)"
+        )
     audio = buffer.view()
     if audio.size == 0:
         if declared > 0:  # the header promised sound but none could be decoded
@@ -184,4 +186,3 @@ def decode(path: str | Path, progress: ProgressFn | None = None) -> np.ndarray:
             f"(expected {stated:.1f} s, decoded {decoded:.1f} s)"
         )
     return audio
-

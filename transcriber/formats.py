@@ -16,7 +16,7 @@ def _speaker_label(transcript: Transcript, segment: Segment) -> str:
 
 
 def _clock(seconds: float, separator: str) -> str:
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)

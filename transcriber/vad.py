@@ -27,6 +27,8 @@ class VadOptions:
     pad: float = 0.25  # seconds kept either side of speech so word edges survive
     max_clip: float = 29.0  # one Whisper window, with room for the padding
     join_gap: float = 2.0  # pauses shorter than this stay inside a clip
+    min_speech: float = 0.25  # shorter bursts are clicks, not words
+    floor_db: float = -55.0  # frames quieter than this are silence whatever webrtcvad says
 
 
 @dataclass(frozen=True)
@@ -39,17 +41,26 @@ class Span:
         return self.end - self.start
 
 
-def voiced_frames(audio: np.ndarray, aggressiveness: int, progress: ProgressFn | None = None) -> np.ndarray:
-    """One boolean per 30 ms frame; converts to 16-bit PCM a block at a time (no full copy)."""
+def voiced_frames(
+    audio: np.ndarray, aggressiveness: int, progress: ProgressFn | None = None, floor_db: float = -55.0
+) -> np.ndarray:
+    """One boolean per 30 ms frame; converts to 16-bit PCM a block at a time (no full copy).
+
+    webrtcvad judges spectra, not loudness, so it calls faint hiss speech: an energy floor
+    vetoes frames no microphone would record as a voice.
+    """
+    floor = 10 ** (floor_db / 20)
     vad = webrtcvad.Vad(aggressiveness)
     count = len(audio) // FRAME
     flags = np.zeros(count, dtype=bool)
     block_frames = 2000  # one minute per block
     for first in range(0, count, block_frames):
         last = min(first + block_frames, count)
-        pcm = (np.clip(audio[first * FRAME : last * FRAME], -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        block = audio[first * FRAME : last * FRAME]
+        loud = np.sqrt(np.square(block.reshape(-1, FRAME)).mean(axis=1)) >= floor
+        pcm = (np.clip(block, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         step = FRAME * 2
-        for i in range(last - first):
+        for i in np.flatnonzero(loud):
             flags[first + i] = vad.is_speech(pcm[i * step : (i + 1) * step], SAMPLE_RATE)
         if progress:
             progress(last / count)
@@ -78,7 +89,7 @@ def speech_spans(flags: np.ndarray, options: VadOptions) -> list[Span]:
                 in_speech = False
     if in_speech:
         spans.append(Span(start * FRAME_MS / 1000, len(flags) * FRAME_MS / 1000))
-    return spans
+    return [span for span in spans if span.length >= options.min_speech]
 
 
 def _quietest_cut(audio: np.ndarray, lo: float, hi: float) -> float:
@@ -124,5 +135,5 @@ def plan_clips(audio: np.ndarray, spans: list[Span], options: VadOptions) -> lis
 
 def find_clips(audio: np.ndarray, options: VadOptions | None = None, progress: ProgressFn | None = None) -> list[Span]:
     options = options or VadOptions()
-    flags = voiced_frames(audio, options.aggressiveness, progress)
+    flags = voiced_frames(audio, options.aggressiveness, progress, options.floor_db)
     return plan_clips(audio, speech_spans(flags, options), options)

@@ -1,0 +1,35 @@
+# The README's two commands: `make start` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kiroku-installed
+# Tests keep their assembled models inside the venv they build: a clean CI venv is self-contained.
+TEST_HOME := $(abspath $(VENV))/kiroku-home
+SAMPLE := tests/fixtures/ja_dialogue.flac
+
+.PHONY: start test lint typecheck bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+start: $(STAMP)
+	$(BIN)/kiroku models install
+	$(BIN)/kiroku transcribe $(SAMPLE) --format txt
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	KIROKU_HOME=$(TEST_HOME) $(BIN)/kiroku models install
+	KIROKU_HOME=$(TEST_HOME) $(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/asr_overhead.py --out /tmp/kiroku-bench
+	$(BIN)/python bench/long_recording_memory.py

@@ -1,0 +1,1 @@
+"""The FastAPI service: data model, auth, uploads, jobs, minutes and usage. Not built yet (issue 5)."""

@@ -1,0 +1,39 @@
+"""Device selection: CUDA float16 batched where a GPU is visible, CPU int8 otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcriber.device import choose_device
+
+
+def test_cpu_machine_gets_int8_and_all_cores_sequential() -> None:
+    plan = choose_device(cuda_devices=0, cpus=2)
+    assert (plan.device, plan.compute_type, plan.cpu_threads, plan.batch_size) == ("cpu", "int8", 2, 1)
+
+
+def test_gpu_machine_gets_float16_and_batches() -> None:
+    plan = choose_device(cuda_devices=1, cpus=16)
+    assert (plan.device, plan.compute_type) == ("cuda", "float16")
+    assert plan.batch_size > 1
+    assert plan.cpu_threads <= 4
+
+
+def test_explicit_cpu_on_a_gpu_machine_and_explicit_precision() -> None:
+    assert choose_device("cpu", cuda_devices=2, cpus=8).device == "cpu"
+    assert choose_device("cuda", "int8_float16", cuda_devices=1, cpus=8).compute_type == "int8_float16"
+    assert choose_device("auto", "float32", cuda_devices=0, cpus=8).compute_type == "float32"
+
+
+def test_cuda_requested_without_gpu_and_bad_values_are_errors() -> None:
+    with pytest.raises(ValueError, match="CUDA"):
+        choose_device("cuda", cuda_devices=0, cpus=2)
+    with pytest.raises(ValueError):
+        choose_device("tpu")
+    with pytest.raises(ValueError):
+        choose_device(compute_type="int4")
+
+
+def test_this_machine_detects_no_gpu() -> None:
+    # No machine here has a GPU: auto must fall back to the CPU without an error.
+    assert choose_device().device == "cpu"
