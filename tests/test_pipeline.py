@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import DIALOGUE, ENCODINGS, encode
 from transcriber.audio import SAMPLE_RATE
-from transcriber.pipeline import Pipeline
+from transcriber.pipeline import Pipeline, PipelineOptions
 
 pytestmark = pytest.mark.slow
 
@@ -47,3 +47,12 @@ def test_progress_runs_through_every_stage_to_the_end(pipeline: Pipeline) -> Non
     fractions = [fraction for _, fraction in seen]
     assert fractions == sorted(fractions)
     assert fractions[-1] == pytest.approx(1.0)
+
+
+def test_batched_decoding_path_gives_the_same_words() -> None:
+    # The GPU path (clips decoded in batches) exercised on the CPU: same model, same clips.
+    batched = Pipeline(PipelineOptions(batch_size=4))
+    assert batched.plan.batch_size == 4
+    transcript = batched.run(DIALOGUE)
+    assert "大阪市" in transcript.text and "ごみ" in transcript.text
+    assert all(s.words for s in transcript.segments)

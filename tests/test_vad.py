@@ -74,3 +74,13 @@ def test_hysteresis_ignores_isolated_clicks() -> None:
     spans = speech_spans(flags, VadOptions())
     assert len(spans) == 1
     assert abs(spans[0].start - 100 * FRAME_MS / 1000) < 0.3
+
+
+def test_runs_for_sequential_decoding_keep_a_talk_whole(speech: np.ndarray) -> None:
+    # The CPU path decodes a run window after window, as Whisper does: no 30 s cuts inside a talk.
+    talk = np.concatenate([np.tile(speech, 6), _silence(10.0), speech])
+    runs = find_clips(talk, VadOptions(), max_length=600.0)
+    assert len(runs) == 2
+    assert runs[0].length > 50.0
+    long_runs = find_clips(np.tile(speech, 12), VadOptions(), max_length=40.0)
+    assert all(r.length <= 40.0 for r in long_runs) and len(long_runs) >= 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,10 +22,6 @@ log = logging.getLogger(__name__)
 class AsrOptions:
     language: str | None = "ja"  # None: detected on the first clip
     beam_size: int = 5
-    # Previous text carried into the next clip as Whisper does between windows; 0 disables it.
-    prompt_chars: int = 0
-    # One decoding pass per clip without timestamp tokens; utterances are then cut from word timings.
-    without_timestamps: bool = True
 
 
 @dataclass(frozen=True)
@@ -37,16 +33,6 @@ class RecognizedSegment:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    clip: Span
-    language: str
-    segments: list[RecognizedSegment]
-
-
-HotwordsFn = Callable[[Span], "str | None"]
 
 
 def load_whisper(model: str, plan: DevicePlan):  # type: ignore[no-untyped-def]
@@ -91,56 +77,61 @@ class Recognizer:
         self.plan = plan
         self.options = options or AsrOptions()
         self._model = load_whisper(model_path, plan)
+        # Fixed by the options, or detected on the first stretch of each recording.
+        self.language = self.options.language
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        clips: list[Span],
-        hotwords: HotwordsFn | None = None,
-    ) -> Iterator[ClipResult]:
-        if self.plan.batch_size > 1:
-            yield from self._batched(audio, clips)
+    @property
+    def batched(self) -> bool:
+        return self.plan.batch_size > 1
+
+    def transcribe(self, audio: np.ndarray, stretches: list[Span]) -> Iterator[RecognizedSegment]:
+        """Recognise each stretch; segments come out in time order as they are decoded.
+
+        Sequential (CPU): each stretch is a run of speech decoded as plain Whisper decodes a
+        file, window after window, each conditioned on the text before it. Batched (GPU): each
+        stretch is one ≤ 30 s clip and clips are decoded together.
+        """
+        self.language = self.options.language
+        if self.batched:
+            yield from self._batched(audio, stretches)
         else:
-            yield from self._sequential(audio, clips, hotwords)
+            yield from self._sequential(audio, stretches)
 
-    def _sequential(self, audio: np.ndarray, clips: list[Span], hotwords: HotwordsFn | None) -> Iterator[ClipResult]:
-        language = self.options.language
-        previous = ""
-        for clip in clips:
-            piece = audio[int(clip.start * SAMPLE_RATE) : int(clip.end * SAMPLE_RATE)]
+    def _sequential(self, audio: np.ndarray, runs: list[Span]) -> Iterator[RecognizedSegment]:
+        for run in runs:
+            piece = audio[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE)]
             segments, info = self._model.transcribe(
                 piece,
-                language=language,
+                language=self.language,
                 beam_size=self.options.beam_size,
                 word_timestamps=True,
                 vad_filter=False,
-                condition_on_previous_text=False,
-                without_timestamps=self.options.without_timestamps,
-                initial_prompt=(previous[-self.options.prompt_chars :] or None) if self.options.prompt_chars else None,
-                hotwords=hotwords(clip) if hotwords else None,
+                condition_on_previous_text=True,
             )
-            converted = [_convert(s, clip.start) for s in segments]
-            language = language or info.language
-            # A clip that fell back to sampling or looped is a poor prompt for the next one.
-            reliable = [s for s in converted if s.compression_ratio < 2.4 and s.avg_logprob > -1.0]
-            previous = (previous + "".join(s.text.strip() for s in reliable)) if reliable else ""
-            yield ClipResult(clip, info.language, converted)
+            self.language = self.language or info.language
+            for segment in segments:
+                yield _convert(segment, run.start)
 
-    def _batched(self, audio: np.ndarray, clips: list[Span]) -> Iterator[ClipResult]:
-        """GPU path: clips decoded in batches (no text conditioning between them)."""
+    def _batched(self, audio: np.ndarray, clips: list[Span]) -> Iterator[RecognizedSegment]:
+        """GPU path: clips decoded in batches (no text conditioning between them).
+
+        Clips go to faster-whisper a few batches at a time so progress is reported as they finish.
+        """
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(self._model)
-        segments, info = pipeline.transcribe(
-            audio,
-            language=self.options.language,
-            beam_size=self.options.beam_size,
-            word_timestamps=True,
-            without_timestamps=False,
-            batch_size=self.plan.batch_size,
-            clip_timestamps=[{"start": c.start, "end": c.end} for c in clips],
-        )
-        converted = [_convert(s, 0.0) for s in segments]
-        for clip in clips:
-            inside = [s for s in converted if clip.start <= (s.start + s.end) / 2 < clip.end]
-            yield ClipResult(clip, info.language, inside)
+        group = self.plan.batch_size * 4
+        for first in range(0, len(clips), group):
+            part = clips[first : first + group]
+            segments, info = pipeline.transcribe(
+                audio,
+                language=self.language,
+                beam_size=self.options.beam_size,
+                word_timestamps=True,
+                without_timestamps=False,
+                batch_size=self.plan.batch_size,
+                clip_timestamps=[{"start": c.start, "end": c.end} for c in part],
+            )
+            self.language = self.language or info.language
+            for segment in segments:
+                yield _convert(segment, 0.0)

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
 from transcriber.device import choose_device
@@ -14,7 +16,7 @@ from transcriber.model_store import resolve_model
 from transcriber.progress import StagedProgress, StageProgressFn
 from transcriber.transcript import Segment, Speaker, Transcript, Word
 from transcriber.utterances import split_utterances
-from transcriber.vad import VadOptions, find_clips
+from transcriber.vad import Span, VadOptions, detect_speech, plan_clips, uncovered
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class PipelineOptions:
     compute_type: str = "auto"
     language: str | None = "ja"
     beam_size: int = 5
+    batch_size: int | None = None  # None: 16 on GPU, 1 (sequential) on CPU
     vad: VadOptions = field(default_factory=VadOptions)
 
 
@@ -49,12 +52,27 @@ def _to_segments(raw: RecognizedSegment) -> list[Segment]:
     return segments
 
 
+def _overlaps_heard(segment: Segment, heard: list[Span]) -> bool:
+    """A recovered segment that mostly repeats words already recognised is a duplicate."""
+    inside = sum(1 for w in segment.words if any(h.start <= (w.start + w.end) / 2 <= h.end for h in heard))
+    return inside > len(segment.words) / 2
+
+
+def _speech_done(stretches: list[Span], until: float) -> float:
+    """Seconds of planned speech before ``until``: the recogniser's progress."""
+    return sum(max(0.0, min(c.end, until) - c.start) for c in stretches)
+
+
+_SKIP_MIN = 1.0  # seconds of detected speech without a recognised word that get a second look
+_WORD_REACH = 0.3  # a word's timing is approximate: speech this close to a word counts as heard
+
+
 class Pipeline:
     """Holds the loaded model so a worker transcribes many recordings with one load."""
 
     def __init__(self, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
-        self.plan = choose_device(self.options.device, self.options.compute_type)
+        self.plan = choose_device(self.options.device, self.options.compute_type, batch_size=self.options.batch_size)
         self.model_path = resolve_model(self.options.model)
         self.recognizer = Recognizer(
             self.model_path,
@@ -62,23 +80,41 @@ class Pipeline:
             AsrOptions(language=self.options.language, beam_size=self.options.beam_size),
         )
 
+    def _fill_skipped_speech(self, audio: np.ndarray, spans: list[Span], segments: list[Segment]) -> list[Segment]:
+        """Decode again, on its own, any stretch of speech the recogniser skipped.
+
+        Whisper sometimes ends a 30 s window early and jumps past the speech left in it; the
+        speech detector still knows it was there.
+        """
+        heard = [Span(w.start - _WORD_REACH, w.end + _WORD_REACH) for s in segments for w in s.words]
+        missed = uncovered(spans, heard, _SKIP_MIN)
+        if not missed:
+            return []
+        log.info("re-decoding %d skipped stretches (%.1f s)", len(missed), sum(m.length for m in missed))
+        clips = plan_clips(audio, missed, self.options.vad, self.options.vad.max_clip)
+        recovered: list[Segment] = []
+        for raw in self.recognizer.transcribe(audio, clips):
+            recovered.extend(s for s in _to_segments(raw) if not _overlaps_heard(s, heard))
+        return recovered
+
     def run(self, path: str | Path, progress: StageProgressFn | None = None) -> Transcript:
         staged = StagedProgress(progress, _STAGE_WEIGHTS)
         audio = decode(path, staged.stage("decode"))
         duration = len(audio) / SAMPLE_RATE
-        clips = find_clips(audio, self.options.vad, staged.stage("vad"))
-        log.info("%.1f s of audio, %d clips, %.1f s of speech", duration, len(clips), sum(c.length for c in clips))
+        recognizer = self.recognizer
+        vad = self.options.vad
+        spans = detect_speech(audio, vad, staged.stage("vad"))
+        stretches = plan_clips(audio, spans, vad, vad.max_clip if recognizer.batched else vad.max_run)
+        speech = sum(c.length for c in stretches)
+        log.info("%.1f s of audio, %d stretches, %.1f s of speech", duration, len(stretches), speech)
         asr_progress = staged.stage("asr")
-        total = sum(c.length for c in clips) or 1.0
-        done = 0.0
         segments: list[Segment] = []
-        language = self.options.language or "ja"
-        for result in self.recognizer.transcribe(audio, clips):
-            language = result.language
-            for raw in result.segments:
-                segments.extend(_to_segments(raw))
-            done += result.clip.length
-            asr_progress(done / total)
+        for raw in recognizer.transcribe(audio, stretches):
+            segments.extend(_to_segments(raw))
+            asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
+        segments.extend(self._fill_skipped_speech(audio, spans, segments))
+        asr_progress(1.0)
+        language = recognizer.language or "ja"
         segments.sort(key=lambda s: s.start)
         speakers = [Speaker(id="S1")] if segments else []
         return Transcript(

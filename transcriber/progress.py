@@ -31,10 +31,13 @@ class StagedProgress:
 
     def stage(self, name: str) -> ProgressFn:
         offset, width = self._spans[name]
+        reached = [0.0]
 
         def report(fraction: float) -> None:
+            # Never backwards: a stage's estimate may wobble, the bar must not.
+            reached[0] = max(reached[0], min(1.0, fraction))
             if self._report is not None:
-                self._report(name, min(1.0, offset + width * max(0.0, min(1.0, fraction))))
+                self._report(name, min(1.0, offset + width * reached[0]))
 
         report(0.0)
         return report

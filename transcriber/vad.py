@@ -1,7 +1,9 @@
-"""Speech detection with webrtcvad, and planning the clips the recogniser is given.
+"""Speech detection with webrtcvad, and planning the stretches of audio the recogniser is given.
 
-Clips start and end in pauses (padded so no word is clipped), skip long silences, and are at
-most one Whisper window (30 s) long so each costs one encoder pass. Speech longer than that is
+Stretches start and end in pauses (padded so no word is clipped) and skip long silences. Two
+plans: *runs* of speech up to 10 minutes, which the CPU path decodes like plain Whisper, window
+after window, each window starting where the last sentence ended; and *clips* of at most one
+Whisper window (30 s), which the GPU path decodes in batches. Speech longer than the limit is
 cut at its quietest moment.
 """
 
@@ -26,6 +28,7 @@ class VadOptions:
     hangover_frames: int = 10  # unvoiced frames (300 ms) that end it
     pad: float = 0.25  # seconds kept either side of speech so word edges survive
     max_clip: float = 29.0  # one Whisper window, with room for the padding
+    max_run: float = 600.0  # bounds the features computed at once (10 min: about 100 MB)
     join_gap: float = 2.0  # pauses shorter than this stay inside a clip
     min_speech: float = 0.25  # shorter bursts are clicks, not words
     floor_db: float = -55.0  # frames quieter than this are silence whatever webrtcvad says
@@ -104,16 +107,19 @@ def _quietest_cut(audio: np.ndarray, lo: float, hi: float) -> float:
     return lo + (int(np.argmin(energy)) + 0.5) * hop / SAMPLE_RATE
 
 
-def plan_clips(audio: np.ndarray, spans: list[Span], options: VadOptions) -> list[Span]:
-    """Group padded speech spans into clips of at most ``max_clip`` seconds."""
+def plan_clips(
+    audio: np.ndarray, spans: list[Span], options: VadOptions, max_length: float | None = None
+) -> list[Span]:
+    """Group padded speech spans into stretches of at most ``max_length`` (default ``max_clip``) seconds."""
+    limit = options.max_clip if max_length is None else max_length
     duration = len(audio) / SAMPLE_RATE
     padded = [Span(max(0.0, s.start - options.pad), min(duration, s.end + options.pad)) for s in spans]
     # Break spans longer than a clip at their quietest moment in the last third of the window.
     pieces: list[Span] = []
     for span in padded:
         start = span.start
-        while span.end - start > options.max_clip:
-            cut = _quietest_cut(audio, start + options.max_clip * 0.5, start + options.max_clip - 0.5)
+        while span.end - start > limit:
+            cut = _quietest_cut(audio, start + limit * 0.5, start + limit - 0.5)
             pieces.append(Span(start, cut))
             start = cut
         pieces.append(Span(start, span.end))
@@ -122,7 +128,7 @@ def plan_clips(audio: np.ndarray, spans: list[Span], options: VadOptions) -> lis
         if clips:
             last = clips[-1]
             gap = piece.start - last.end
-            if gap <= options.join_gap and piece.end - last.start <= options.max_clip:
+            if gap <= options.join_gap and piece.end - last.start <= limit:
                 clips[-1] = Span(last.start, max(last.end, piece.end))
                 continue
             if piece.start < last.end:  # padding overlapped: split the overlap evenly
@@ -133,7 +139,38 @@ def plan_clips(audio: np.ndarray, spans: list[Span], options: VadOptions) -> lis
     return clips
 
 
-def find_clips(audio: np.ndarray, options: VadOptions | None = None, progress: ProgressFn | None = None) -> list[Span]:
+def detect_speech(
+    audio: np.ndarray, options: VadOptions | None = None, progress: ProgressFn | None = None
+) -> list[Span]:
+    """Unpadded speech spans."""
+    options = options or VadOptions()
+    return speech_spans(voiced_frames(audio, options.aggressiveness, progress, options.floor_db), options)
+
+
+def uncovered(spans: list[Span], covered: list[Span], min_length: float) -> list[Span]:
+    """The parts of ``spans`` outside every ``covered`` interval that last at least ``min_length``."""
+    ordered = sorted(covered, key=lambda c: c.start)
+    gaps: list[Span] = []
+    for span in spans:
+        cursor = span.start
+        for cover in ordered:
+            if cover.end <= cursor or cover.start >= span.end:
+                continue
+            if cover.start > cursor:
+                gaps.append(Span(cursor, cover.start))
+            cursor = max(cursor, cover.end)
+        if cursor < span.end:
+            gaps.append(Span(cursor, span.end))
+    return [gap for gap in gaps if gap.length >= min_length]
+
+
+def find_clips(
+    audio: np.ndarray,
+    options: VadOptions | None = None,
+    progress: ProgressFn | None = None,
+    max_length: float | None = None,
+) -> list[Span]:
+    """Speech stretches of at most ``max_length`` seconds (default: one Whisper window)."""
     options = options or VadOptions()
     flags = voiced_frames(audio, options.aggressiveness, progress, options.floor_db)
-    return plan_clips(audio, speech_spans(flags, options), options)
+    return plan_clips(audio, speech_spans(flags, options), options, max_length)
