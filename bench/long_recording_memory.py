@@ -69,14 +69,31 @@ def main() -> int:
     if args.stage == "vad":
         command = [sys.executable, "-c", _STAGE_SCRIPT, str(target)]
     else:
-        command = [sys.executable, "-m", "kiroku", "transcribe", str(target), "-q", "-o", str(target.with_suffix(".json"))]
+        command = [
+            sys.executable,
+            "-m",
+            "kiroku",
+            "transcribe",
+            str(target),
+            "-q",
+            "-o",
+            str(target.with_suffix(".json")),
+        ]
     started = time.perf_counter()
     subprocess.run(command, check=True)
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     float32_mb = seconds * SAMPLE_RATE * 4 / 1e6
-    print(f"| recording | stages | wall s | RTF | peak RSS MB | audio as 16 kHz float32 MB |")
-    print(f"| {args.minutes:.0f} min | {args.stage} | {wall:.1f} | {wall / seconds:.3f} | {peak_mb:.0f} | {float32_mb:.0f} |")
+    print("| recording | stages | wall s | RTF | peak RSS MB | audio as 16 kHz float32 MB |")
+    row = (
+        f"{args.minutes:.0f} min",
+        args.stage,
+        f"{wall:.1f}",
+        f"{wall / seconds:.3f}",
+        f"{peak_mb:.0f}",
+        f"{float32_mb:.0f}",
+    )
+    print("| " + " | ".join(row) + " |")
     return 0
 
 
