@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from dictionaries.terms import Term
 from kiroku import __version__
 from kiroku.output import check_writable, write_atomically
-from transcriber.errors import KirokuError
+from transcriber.errors import DictionaryUnreadable, KirokuError
 
 app = typer.Typer(
     help="kiroku (記録): 音声から議事録を作ります / Japanese speech to editable minutes.",
@@ -62,6 +63,12 @@ class _ProgressBar:
         # update() honours tqdm's refresh interval, so a fast stage does not flood the terminal.
         self._bar.update(round(fraction * 100, 1) - self._bar.n)
 
+    def finish(self) -> None:
+        """Show the completed bar once, whatever the refresh interval skipped."""
+        self._bar.update(100 - self._bar.n)
+        self._bar.refresh()
+        self._bar.close()
+
     def close(self) -> None:
         self._bar.close()
 
@@ -85,6 +92,14 @@ def transcribe(
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     compute_type: Annotated[str, typer.Option(help="auto | int8 | int8_float16 | float16 | float32")] = "auto",
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="ビーム幅 / beam size")] = 5,
+    dictionary: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dictionary",
+            "-d",
+            help="用語辞書 CSV (複数指定可、city で市の標準辞書) / terminology CSV, repeatable; `city`: built-in",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
 ) -> None:
@@ -101,6 +116,7 @@ def transcribe(
     bar = _ProgressBar(enabled=not quiet)
     try:
         probe(audio)  # unusable input fails in a second, before the model loads
+        terms = _load_dictionaries(dictionary or [])
         if output is not None:
             check_writable(output)
         pipeline = Pipeline(
@@ -112,8 +128,8 @@ def transcribe(
                 beam_size=beam_size,
             )
         )
-        transcript = pipeline.run(audio, progress=bar)
-        bar.close()
+        transcript = pipeline.run(audio, progress=bar, terms=terms)
+        bar.finish()
         if not transcript.segments:
             typer.echo("kiroku: 発話が検出されませんでした / no speech detected", err=True)
         text = render(transcript, chosen)
@@ -132,6 +148,27 @@ def transcribe(
         bar.close()
         typer.echo("kiroku: 中断しました / interrupted", err=True)
         raise typer.Exit(130) from None
+
+
+def _load_dictionaries(paths: list[Path]) -> list[Term]:
+    """All terms of the given CSV files; bad rows are reported by number and skipped."""
+    from dictionaries.builtin import CITY_NAMES, city_terms
+    from dictionaries.csv_io import DictionaryFormatError, read_csv
+
+    terms: list[Term] = []
+    for path in paths:
+        if str(path) in CITY_NAMES and not path.exists():
+            terms.extend(city_terms())
+            continue
+        try:
+            parsed = read_csv(path)
+        except (OSError, DictionaryFormatError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            raise DictionaryUnreadable(f"{path.name}: {reason}") from error
+        for issue in parsed.errors + parsed.warnings:
+            typer.echo(f"kiroku: {path.name} {issue}", err=True)
+        terms.extend(parsed.terms)
+    return terms
 
 
 @models_app.callback(invoke_without_command=True)

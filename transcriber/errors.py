@@ -64,3 +64,9 @@ class ModelMissing(KirokuError):
     exit_code = 9
     ja = "音声認識モデルが見つかりません"
     en = "speech recognition model not found"
+
+
+class DictionaryUnreadable(KirokuError):
+    exit_code = 10
+    ja = "用語辞書を読み込めません"
+    en = "cannot read the terminology dictionary"

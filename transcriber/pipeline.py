@@ -8,13 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from dictionaries.correction import Corrector
+from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
 from transcriber.device import choose_device
 from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
 from transcriber.progress import StagedProgress, StageProgressFn
-from transcriber.transcript import Segment, Speaker, Transcript, Word
+from transcriber.terminology import apply_terms
+from transcriber.transcript import Correction, Segment, Speaker, Transcript, Word
 from transcriber.utterances import split_utterances
 from transcriber.vad import Span, VadOptions, detect_speech, plan_clips, uncovered
 
@@ -97,7 +100,9 @@ class Pipeline:
             recovered.extend(s for s in _to_segments(raw) if not _overlaps_heard(s, heard))
         return recovered
 
-    def run(self, path: str | Path, progress: StageProgressFn | None = None) -> Transcript:
+    def run(
+        self, path: str | Path, progress: StageProgressFn | None = None, terms: list[Term] | None = None
+    ) -> Transcript:
         staged = StagedProgress(progress, _STAGE_WEIGHTS)
         audio = decode(path, staged.stage("decode"))
         duration = len(audio) / SAMPLE_RATE
@@ -116,11 +121,15 @@ class Pipeline:
         asr_progress(1.0)
         language = recognizer.language or "ja"
         segments.sort(key=lambda s: s.start)
+        corrections: list[Correction] = []
+        if terms:
+            segments, corrections = apply_terms(segments, Corrector(terms))
         speakers = [Speaker(id="S1")] if segments else []
         return Transcript(
             duration=round(duration, 3),
             language=language,
             speakers=speakers,
             segments=segments,
+            corrections=corrections,
             model=Path(self.model_path).name,
         )

@@ -38,6 +38,21 @@ class Segment(_Strict):
         return self
 
 
+class Correction(_Strict):
+    """A change the terminology dictionary made to the recogniser's text, so the editor can undo it.
+
+    ``start``/``end`` are character offsets of ``after`` in the segment's text.
+    """
+
+    segment: int = Field(ge=0)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    before: str
+    after: str
+    term: str
+    rule: str  # "alias": a known wrong form; "reading": sounded like the term
+
+
 class Speaker(_Strict):
     id: str
     name: str | None = None
@@ -49,12 +64,16 @@ class Transcript(_Strict):
     language: str = "ja"
     speakers: list[Speaker] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
+    corrections: list[Correction] = Field(default_factory=list)
     model: str | None = None
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def to_json_dict(self) -> dict[str, object]:
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if not self.corrections:
+            del data["corrections"]  # optional in kiroku.transcript/1
+        return data
 
     @property
     def text(self) -> str:

@@ -1,0 +1,216 @@
+"""Reading-based correction: put dictionary terms where the recogniser wrote something that sounds the same.
+
+Whisper writes an unfamiliar name as it hears it: 杭全 (くまた) becomes クマタ, 平野区 becomes
+ひらの区, 天下茶屋 becomes デンガチャや. The hypothesis is analysed into morphemes with readings;
+a run of morphemes whose reading equals a term's reading (or nearly, for long readings) is
+replaced by the term. Known wrong forms (aliases) are replaced directly.
+
+Guards against false replacements:
+- readings shorter than 3 kana are never matched by sound;
+- near matches need 5+ kana and differ only by substituted sounds (デ for テ), never by a sound
+  added or missing, so a correct word is not stretched into a longer term, and never in a
+  particle's sound or a number;
+- spans with punctuation, or that start or end in a verb or auxiliary, are never touched;
+- two terms with one reading are never guessed between;
+- an alias that is only digits or Latin letters ("13" for 十三) is not applied: it is also
+  ordinary text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Hamming
+
+from dictionaries.reading import Token, reading_of, tokenize
+from dictionaries.terms import Term, to_hiragana
+
+MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
+MIN_NEAR_READING = 5
+MIN_KANA_READING = 4  # kana spelled-out names matched inside longer kana runs
+MAX_SPAN_TOKENS = 6
+_KANA_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30faー]+")
+_PARTICLES = set("のにをはがでとへやもか")
+_NEVER_AT_EDGE = {"動詞", "助動詞", "形容詞", "補助記号", "空白"}
+_NEVER_INSIDE = {"補助記号", "空白"}
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int  # character offsets of ``before`` in the text given to :meth:`Corrector.correct`
+    end: int
+    before: str
+    after: str
+    term: str
+    rule: str  # "alias" or "reading"
+
+
+def _allowed_distance(length: int) -> int:
+    if length < MIN_NEAR_READING:
+        return 0
+    return 1 if length < 9 else 2
+
+
+def _safe_alias(alias: str, term: str) -> bool:
+    if len(alias) < 2 or alias in term:
+        return False
+    return not alias.isascii()  # "13" or "IT" are ordinary text far more often than misheard terms
+
+
+class Corrector:
+    """Built once per set of dictionaries (about 1 s per 10,000 terms without readings); reusable."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.terms = terms
+        self._exact: dict[str, Term | None] = {}
+        self._near: dict[tuple[str, int], list[tuple[str, Term]]] = defaultdict(list)
+        for term in terms:
+            reading = term.reading or reading_of(term.term)
+            if len(reading) < MIN_READING:
+                continue
+            # Two terms with one reading (同音異義): sound cannot tell them apart, so neither is applied.
+            if reading in self._exact and self._exact[reading] != term:
+                self._exact[reading] = None
+            else:
+                self._exact[reading] = term
+            if len(reading) >= MIN_NEAR_READING:
+                # One substituted sound leaves the first or the last kana intact: index both.
+                self._near[(reading[0], len(reading))].append((reading, term))
+                self._near[(reading[-1], -len(reading))].append((reading, term))
+        aliases = {alias: term for term in terms for alias in term.aliases if _safe_alias(alias, term.term)}
+        self._aliases = aliases
+        pattern = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+        self._alias_re = re.compile(pattern) if pattern else None
+        self._max_reading = max((len(r) for r in self._exact), default=0)
+
+    def correct(self, text: str) -> tuple[str, list[Edit]]:
+        """The corrected text and the edits, with offsets into the original ``text``."""
+        edits = self._alias_edits(text)
+        edits += self._reading_edits(text, taken=[(e.start, e.end) for e in edits])
+        edits.sort(key=lambda e: e.start)
+        pieces, cursor = [], 0
+        for edit in edits:
+            pieces += [text[cursor : edit.start], edit.after]
+            cursor = edit.end
+        pieces.append(text[cursor:])
+        return "".join(pieces), edits
+
+    def _alias_edits(self, text: str) -> list[Edit]:
+        if self._alias_re is None:
+            return []
+        return [
+            Edit(m.start(), m.end(), m.group(), self._aliases[m.group()].term, self._aliases[m.group()].term, "alias")
+            for m in self._alias_re.finditer(text)
+        ]
+
+    def _best_term(self, reading: str) -> tuple[Term, str] | None:
+        """The term that sounds like ``reading``, with its reading; exact matches first."""
+        exact = self._exact.get(reading)
+        if exact is not None:
+            return exact, reading
+        allowed = _allowed_distance(len(reading))
+        if not allowed:
+            return None
+        best: tuple[Term, str, int] | None = None
+        candidates = self._near.get((reading[0], len(reading)), []) + self._near.get((reading[-1], -len(reading)), [])
+        for candidate, term in candidates:
+            distance = Hamming.distance(reading, candidate, score_cutoff=allowed)
+            if distance <= allowed and (best is None or distance < best[2]):
+                best = (term, candidate, distance)
+        return (best[0], best[1]) if best else None
+
+    def _kana_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
+        """Terms spelled out in kana, found even where the analyser cut the kana elsewhere (ひら|の|くの).
+
+        Exact readings only, starting where a morpheme starts and ending where one ends or a
+        particle follows, so the match is a word of its own and not the middle of another.
+        """
+        starts = {t.start for t in tokens}
+        ends = {t.end for t in tokens}
+        edits: list[Edit] = []
+        for run in _KANA_RUN.finditer(text):
+            reading = to_hiragana(run.group())
+            position = 0
+            while position < len(reading):
+                found = None
+                if run.start() + position in starts:
+                    for length in range(min(len(reading) - position, self._max_reading), MIN_KANA_READING - 1, -1):
+                        term = self._exact.get(reading[position : position + length])
+                        stop = run.start() + position + length
+                        if term is not None and (stop in ends or text[stop : stop + 1] in _PARTICLES):
+                            found = (length, term)
+                            break
+                if found is None:
+                    position += 1
+                    continue
+                length, term = found
+                start = run.start() + position
+                before = text[start : start + length]
+                if before != term.term and not any(start < b and a < start + length for a, b in taken):
+                    edits.append(
+                        Edit(start, start + length, text[start : start + length], term.term, term.term, "reading")
+                    )
+                position += length
+        return edits
+
+    def _reading_edits(self, text: str, taken: list[tuple[int, int]]) -> list[Edit]:
+        tokens = tokenize(text)
+        edits = self._kana_edits(text, tokens, taken)
+        taken = taken + [(e.start, e.end) for e in edits]
+        i = 0
+        while i < len(tokens):
+            found = self._match_at(tokens, i, text, taken)
+            if found is None:
+                i += 1
+                continue
+            end_index, edit = found
+            if edit is not None:
+                edits.append(edit)
+            i = end_index
+        return edits
+
+    def _match_at(
+        self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]
+    ) -> tuple[int, Edit | None] | None:
+        """The longest span starting at token ``i`` that sounds like a term."""
+        if tokens[i].pos in _NEVER_AT_EDGE:
+            return None
+        reading = ""
+        has_number = False
+        particles: list[range] = []  # where particles sit in ``reading``
+        best: tuple[int, Term, int] | None = None
+        for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS)):
+            token = tokens[j]
+            if token.pos in _NEVER_INSIDE:
+                break
+            has_number = has_number or token.is_number
+            if token.pos == "助詞":
+                particles.append(range(len(reading), len(reading) + len(token.reading)))
+            reading += token.reading
+            if len(reading) > self._max_reading + 2:
+                break
+            if token.pos in _NEVER_AT_EDGE or len(reading) < MIN_READING:
+                continue
+            match = self._best_term(reading)
+            if match is None:
+                continue
+            term, heard_as = match
+            differs = [k for k, (a, b) in enumerate(zip(reading, heard_as, strict=True)) if a != b]
+            # A near match may not change a number, nor a particle's sound (対象に is not 大正区,
+            # but デンガチャや is 天下茶屋: the や matches exactly).
+            if differs and (has_number or any(k in r for k in differs for r in particles)):
+                continue
+            if best is None or len(differs) <= best[2]:
+                best = (j + 1, term, len(differs))
+        if best is None:
+            return None
+        end_index, term, _ = best
+        start, end = tokens[i].start, tokens[end_index - 1].end
+        if any(start < b and a < end for a, b in taken):
+            return None
+        before = text[start:end]
+        if before == term.term:
+            return end_index, None  # already right: keep it from being re-matched by a shorter span
+        return end_index, Edit(start, end, before, term.term, term.term, "reading")

@@ -1,0 +1,29 @@
+"""The terminology model: a term as the minutes must write it, with its reading and known misspellings."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+
+
+def to_hiragana(text: str) -> str:
+    """NFKC (half-width kana become full-width), then katakana → hiragana; ー is kept."""
+    return unicodedata.normalize("NFKC", text).translate(_KATAKANA_TO_HIRAGANA)
+
+
+def is_kana(text: str) -> bool:
+    return bool(text) and all("\u3041" <= ch <= "\u3096" or ch in "ーゝゞ" for ch in to_hiragana(text))
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str  # the written form the minutes must show
+    reading: str = ""  # hiragana; empty when the clerk did not give one
+    aliases: tuple[str, ...] = field(default_factory=tuple)  # known wrong forms
+    category: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.term.strip():
+            raise ValueError("term is empty")

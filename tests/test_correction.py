@@ -1,0 +1,93 @@
+"""Reading-based correction: fixes misheard terms, and leaves ordinary words and numbers alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from dictionaries.correction import Corrector
+from dictionaries.terms import Term
+from transcriber.terminology import apply_terms
+from transcriber.transcript import Segment, Word
+
+TERMS = [
+    Term("放出", "はなてん", ("花天",), "地名"),
+    Term("十三", "じゅうそう", ("13", "じゅうさん"), "地名"),
+    Term("杭全", "くまた", (), "地名"),
+    Term("平野区", "ひらのく", (), "区"),
+    Term("天下茶屋", "てんがちゃや", (), "地名"),
+    Term("大正区", "たいしょうく", (), "区"),
+    Term("蒲生四丁目", "がもうよんちょうめ", (), "地名"),
+    Term("巽", "たつみ", ("辰巳",), "地名"),
+    Term("地域包括支援センター", "ちいきほうかつしえんせんたー", (), "施設"),
+    Term("北区", "きたく", (), "区"),
+    Term("保健福祉課", "ほけんふくしか", (), "部署"),
+]
+
+
+@pytest.fixture(scope="module")
+def corrector() -> Corrector:
+    return Corrector(TERMS)
+
+
+@pytest.mark.parametrize(
+    "heard,expected",
+    [
+        ("花天の駅前です。", "放出の駅前です。"),  # a known wrong form
+        ("クマタにお住まいの方", "杭全にお住まいの方"),  # spelled out in katakana
+        ("ひらのくの駅前に", "平野区の駅前に"),  # in hiragana, cut oddly by the analyser
+        ("デンガチャやの近くで", "天下茶屋の近くで"),  # one sound misheard (デ for テ)
+        ("がもう4丁目の交差点", "蒲生四丁目の交差点"),  # a number inside a place name
+        ("地域法活支援センターです。", "地域包括支援センターです。"),  # wrong kanji, same sound
+        ("じゅうそうの駅", "十三の駅"),
+    ],
+)
+def test_misheard_terms_are_fixed(corrector: Corrector, heard: str, expected: str) -> None:
+    assert corrector.correct(heard)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "13件の申請がありました。",  # "13" is an alias of 十三, but here it is a number
+        "対象になる方は、来年度の予算で",  # たいしょうに is close to たいしょうく, but swallows a particle
+        "北側の来た道を戻ります。",  # きた is shorter than any sound match
+        "保健福祉の窓口",  # ほけんふくし is not ほけんふくしか: no sound added
+        "それでは会議を始めます。",
+        "放出駅と杭全の交差点",  # already right: unchanged
+    ],
+)
+def test_ordinary_text_is_left_alone(corrector: Corrector, text: str) -> None:
+    assert corrector.correct(text) == (text, [])
+
+
+def test_two_terms_with_one_reading_are_not_guessed() -> None:
+    corrector = Corrector([Term("橋本", "はしもと"), Term("端本", "はしもと")])
+    assert corrector.correct("ハシモトさん")[0] == "ハシモトさん"
+
+
+def test_terms_without_readings_get_one_from_their_kanji() -> None:
+    corrector = Corrector([Term("区政会議")])
+    assert corrector.correct("くせい会議を開きます")[0] == "区政会議を開きます"
+
+
+def test_applied_corrections_keep_word_timings_and_an_undo_record(corrector: Corrector) -> None:
+    words = [Word(start=float(i), end=i + 1.0, text=t) for i, t in enumerate(["クマ", "タに", "お住まい", "です。"])]
+    segment = Segment(start=0, end=4, text="クマタにお住まいです。", words=words)
+    [fixed], [record] = apply_terms([segment], corrector)
+    assert fixed.text == "杭全にお住まいです。"
+    assert "".join(w.text for w in fixed.words) == fixed.text
+    assert (fixed.words[0].text, fixed.words[0].start, fixed.words[0].end) == ("杭全に", 0.0, 2.0)
+    assert (record.before, record.after, record.rule) == ("クマタ", "杭全", "reading")
+    assert fixed.text[record.start : record.end] == "杭全"
+
+
+def test_five_thousand_terms_load_fast() -> None:
+    import time
+
+    terms = [
+        Term(f"用語{i}", "あいうえおかきくけこ"[i % 10] * 3 + f"{chr(0x3042 + i % 80)}ん", (), "") for i in range(5000)
+    ]
+    started = time.perf_counter()
+    corrector = Corrector(terms)
+    corrector.correct("本日の会議では、来年度の予算について議論します。" * 20)
+    assert time.perf_counter() - started < 5.0  # generous bound; the benchmark measures the real figure
