@@ -80,7 +80,7 @@ def transcribe(
         Path | None, typer.Option("-o", "--output", help="出力先。省略時は標準出力 / output file (default stdout)")
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help="json | txt | srt | vtt (省略時は出力先の拡張子、なければ txt)")
+        str | None, typer.Option("--format", "-f", help="json | txt | srt | vtt | rttm (省略時は拡張子から)")
     ] = None,
     model: Annotated[
         str | None,
@@ -132,7 +132,7 @@ def transcribe(
         bar.finish()
         if not transcript.segments:
             typer.echo("kiroku: 発話が検出されませんでした / no speech detected", err=True)
-        text = render(transcript, chosen)
+        text = render(transcript, chosen, name=audio.stem)
         if output is None:
             sys.stdout.write(text)
         else:

@@ -55,3 +55,11 @@ def test_txt_lines_carry_time_and_speaker(transcript: Transcript) -> None:
 def test_a_segment_ending_before_it_starts_is_rejected() -> None:
     with pytest.raises(ValidationError):
         Segment(start=5.0, end=4.0, text="x")
+
+
+def test_rttm_lines_for_diarization_tools(transcript: Transcript) -> None:
+    from transcriber.formats import to_rttm
+
+    lines = to_rttm(transcript, "区政 会議").splitlines()
+    assert lines[0] == "SPEAKER 区政_会議 1 0.000 2.500 <NA> <NA> S1 <NA> <NA>"
+    assert lines[1].split()[3:5] == ["3723.250", "1.754"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from transcriber.transcript import Segment, Transcript
 
-FORMATS = ("json", "txt", "srt", "vtt")
+FORMATS = ("json", "txt", "srt", "vtt", "rttm")
 
 
 def _speaker_label(transcript: Transcript, segment: Segment) -> str:
@@ -52,13 +52,28 @@ def to_vtt(transcript: Transcript) -> str:
     return "\n".join(blocks)
 
 
+def to_rttm(transcript: Transcript, name: str = "recording") -> str:
+    """NIST RTTM: one SPEAKER line per utterance, as diarization scoring tools read it."""
+    file_id = "".join(ch if not ch.isspace() else "_" for ch in name) or "recording"
+    lines = [
+        f"SPEAKER {file_id} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>"
+        for s in transcript.segments
+        if s.end > s.start
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 WRITERS: dict[str, Callable[[Transcript], str]] = {
     "json": to_json,
     "txt": to_txt,
     "srt": to_srt,
     "vtt": to_vtt,
+    "rttm": to_rttm,
 }
 
 
-def render(transcript: Transcript, fmt: str) -> str:
+def render(transcript: Transcript, fmt: str, name: str = "recording") -> str:
+    """The transcript in ``fmt``; ``name`` identifies the recording where a format needs it (RTTM)."""
+    if fmt == "rttm":
+        return to_rttm(transcript, name)
     return WRITERS[fmt](transcript)

@@ -1,0 +1,84 @@
+"""Benchmark: a 5,000-term dictionary's load time and its cost on transcription.
+
+    python bench/dictionary_scale.py --out /tmp/kiroku-dict-bench [--only dev_meeting01_jotokusei ...]
+
+Builds a dictionary of the eval set's terms plus generated ones (random kanji spellings with
+random kana readings, like a large department list) up to 5,000 terms, writes it as CSV, then
+measures: CSV parsing, building the corrector, and wall time of the pipeline on the dev set
+with no dictionary and with the 5,000 terms (in one run, alternating per file). Both runs are
+scored with the eval set's terms.csv so the large dictionary's effect on CER and term recall shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dictionaries.correction import Corrector
+from dictionaries.csv_io import read_csv, write_csv
+from dictionaries.terms import Term
+from transcriber.formats import to_json
+from transcriber.pipeline import Pipeline
+
+_KANJI = "山川田中村本大小野原西東北南高橋石井上下森林木松竹梅桜岡島崎谷沢池宮神寺坂浜港町市区局課室所"
+_KANA = "かきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわ"
+
+
+def generated_terms(count: int, seed: int = 20261122) -> list[Term]:
+    rng = random.Random(seed)
+    terms: dict[str, Term] = {}
+    while len(terms) < count:
+        spelling = "".join(rng.choice(_KANJI) for _ in range(rng.randint(2, 4)))
+        reading = "".join(rng.choice(_KANA) for _ in range(rng.randint(3, 8)))
+        terms.setdefault(spelling, Term(spelling, reading, (), "生成"))
+    return list(terms.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", type=Path, default=Path(__file__).resolve().parents[2] / "shared/eval/dev")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/kiroku-dict-bench"))
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    real = read_csv(args.set / "terms.csv").terms
+    big = real + generated_terms(args.size - len(real))
+    big_csv = args.out / "terms_5000.csv"
+    big_csv.write_bytes(write_csv(big))
+
+    started = time.perf_counter()
+    parsed = read_csv(big_csv).terms
+    parse_s = time.perf_counter() - started
+    started = time.perf_counter()
+    Corrector(parsed)
+    build_s = time.perf_counter() - started
+    print(f"dictionary: {len(parsed)} terms | CSV parse {parse_s:.3f} s | corrector build {build_s:.3f} s")
+
+    rows = [r for r in csv.DictReader((args.set / "manifest.csv").open()) if not args.only or r["stem"] in args.only]
+    pipeline = Pipeline()
+    totals = {"none": 0.0, "5000": 0.0}
+    for kind in totals:
+        (args.out / kind).mkdir(exist_ok=True)
+    for row in rows:
+        for kind, terms in (("none", None), ("5000", parsed)):
+            started = time.perf_counter()
+            transcript = pipeline.run(args.set / row["file"], terms=terms)
+            totals[kind] += time.perf_counter() - started
+            (args.out / kind / f"{row['stem']}.json").write_text(to_json(transcript))
+        print(f"{row['stem']:<34} none {totals['none']:7.1f} s   5000 terms {totals['5000']:7.1f} s", flush=True)
+    print(f"\nwall time with 5,000 terms / without: {totals['5000'] / totals['none']:.3f}")
+    score = args.set.parent / "score.py"
+    for kind in totals:
+        print(f"\n== dictionary: {kind} ==", flush=True)
+        subprocess.run([sys.executable, str(score), "--ref", str(args.set), "--hyp", str(args.out / kind)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
