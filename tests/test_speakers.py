@@ -1,0 +1,41 @@
+"""Words get speakers one by one: a speaker change inside one recogniser segment is honoured."""
+
+from __future__ import annotations
+
+from transcriber.diarization.base import Turn
+from transcriber.speakers import assign_speakers, speakers_in_order
+from transcriber.transcript import Segment, Word
+
+
+def _segment(*words: tuple[float, float, str]) -> Segment:
+    ws = [Word(start=a, end=b, text=t) for a, b, t in words]
+    return Segment(start=ws[0].start, end=ws[-1].end, text="".join(w.text for w in ws), words=ws)
+
+
+def test_a_change_inside_one_whisper_segment_splits_it() -> None:
+    # Whisper heard one segment; the diarizer says S2 answered from 2.1 s.
+    segment = _segment((0.0, 0.8, "ご意見"), (0.8, 1.9, "ありますか。"), (2.2, 2.6, "はい、"), (2.6, 3.5, "あります。"))
+    turns = [Turn(0.0, 2.0, "S1"), Turn(2.1, 3.6, "S2")]
+    out = assign_speakers([segment], turns)
+    assert [(s.speaker, s.text) for s in out] == [("S1", "ご意見ありますか。"), ("S2", "はい、あります。")]
+    assert out[1].words[0].start == 2.2
+
+
+def test_a_written_backchannel_is_its_own_utterance() -> None:
+    segment = _segment((0.0, 1.0, "説明"), (1.0, 2.0, "します"), (2.05, 2.4, "はい"), (2.5, 4.0, "まず予算です。"))
+    turns = [Turn(0.0, 4.0, "S1"), Turn(2.0, 2.45, "S2")]
+    out = assign_speakers([segment], turns)
+    assert [(s.speaker, s.text) for s in out] == [("S1", "説明します"), ("S2", "はい"), ("S1", "まず予算です。")]
+
+
+def test_words_outside_every_turn_keep_the_previous_speaker() -> None:
+    first = _segment((0.0, 1.0, "開会します。"))
+    second = _segment((5.0, 6.0, "続けて"), (6.0, 7.0, "説明します。"))
+    out = assign_speakers([first, second], [Turn(0.0, 1.0, "S2"), Turn(6.5, 7.0, "S1")])
+    assert [s.speaker for s in out] == ["S2", "S2", "S1"]
+    assert [sp.id for sp in speakers_in_order(out)] == ["S2", "S1"]
+
+
+def test_no_turns_leave_segments_as_they_are() -> None:
+    segment = _segment((0.0, 1.0, "はい。"))
+    assert assign_speakers([segment], []) == [segment]
