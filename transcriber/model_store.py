@@ -151,6 +151,9 @@ def check_model_dir(path: Path, verify_hash: bool = False) -> ModelInfo:
     return ModelInfo(path.name, path, True, f"{size_mb:.0f} MB")
 
 
+NOT_ASR = {"diarization-embedded"}  # weight folders of other stages kept beside the ASR models
+
+
 def installed_models(verify_hash: bool = False) -> list[ModelInfo]:
     root = models_dir()
     if not root.is_dir():
@@ -158,7 +161,7 @@ def installed_models(verify_hash: bool = False) -> list[ModelInfo]:
     return [
         check_model_dir(child, verify_hash)
         for child in sorted(root.iterdir())
-        if child.is_dir() and not child.name.startswith(".")
+        if child.is_dir() and not child.name.startswith(".") and child.name not in NOT_ASR
     ]
 
 

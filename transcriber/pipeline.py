@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,17 +14,28 @@ from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
 from transcriber.device import choose_device
+from transcriber.diarization.loader import load_diarizer
 from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
 from transcriber.progress import StagedProgress, StageProgressFn
+from transcriber.speakers import assign_speakers, speakers_in_order
 from transcriber.terminology import apply_terms
-from transcriber.transcript import Correction, Segment, Speaker, Transcript, Word
+from transcriber.transcript import Correction, Segment, SpeakerTurn, Transcript, Word
 from transcriber.utterances import split_utterances
 from transcriber.vad import Span, VadOptions, detect_speech, plan_clips, uncovered
 
 log = logging.getLogger(__name__)
 
 _STAGE_WEIGHTS = {"decode": 4.0, "vad": 3.0, "asr": 93.0}
+
+
+@dataclass(frozen=True)
+class SpeakerHints:
+    """What the user knows about the number of speakers (all optional)."""
+
+    exact: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class PipelineOptions:
     language: str | None = "ja"
     beam_size: int = 5
     batch_size: int | None = None  # None: 16 on GPU, 1 (sequential) on CPU
+    diarization: str = "auto"  # auto | embedded | pyannote | off (transcriber.diarization.loader)
     vad: VadOptions = field(default_factory=VadOptions)
 
 
@@ -82,6 +95,13 @@ class Pipeline:
             self.plan,
             AsrOptions(language=self.options.language, beam_size=self.options.beam_size),
         )
+        self.diarizer = load_diarizer(self.options.diarization)
+
+    def diarize(self, audio: np.ndarray, hints: SpeakerHints) -> list[SpeakerTurn]:
+        if self.diarizer is None:
+            return []
+        turns = self.diarizer.diarize(audio, hints.exact, hints.minimum, hints.maximum)
+        return [SpeakerTurn(start=t.start, end=t.end, speaker=t.speaker) for t in turns]
 
     def _fill_skipped_speech(self, audio: np.ndarray, spans: list[Span], segments: list[Segment]) -> list[Segment]:
         """Decode again, on its own, any stretch of speech the recogniser skipped.
@@ -101,17 +121,41 @@ class Pipeline:
         return recovered
 
     def run(
-        self, path: str | Path, progress: StageProgressFn | None = None, terms: list[Term] | None = None
+        self,
+        path: str | Path,
+        progress: StageProgressFn | None = None,
+        terms: list[Term] | None = None,
+        speakers: SpeakerHints | None = None,
     ) -> Transcript:
         staged = StagedProgress(progress, _STAGE_WEIGHTS)
         audio = decode(path, staged.stage("decode"))
-        duration = len(audio) / SAMPLE_RATE
+        # Diarization runs beside recognition: the two stages share the machine's cores.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
+            diarizing = background.submit(self.diarize, audio, speakers or SpeakerHints())
+            segments = self._recognise(audio, staged)
+            turns = diarizing.result()
+        if turns:
+            segments = assign_speakers(segments, turns)
+        corrections: list[Correction] = []
+        if terms:  # last, so the undo records point at the final segments
+            segments, corrections = apply_terms(segments, Corrector(terms))
+        return Transcript(
+            duration=round(len(audio) / SAMPLE_RATE, 3),
+            language=self.recognizer.language or "ja",
+            speakers=speakers_in_order(segments),
+            segments=segments,
+            corrections=corrections,
+            turns=turns,
+            model=Path(self.model_path).name,
+        )
+
+    def _recognise(self, audio: np.ndarray, staged: StagedProgress) -> list[Segment]:
         recognizer = self.recognizer
         vad = self.options.vad
         spans = detect_speech(audio, vad, staged.stage("vad"))
         stretches = plan_clips(audio, spans, vad, vad.max_clip if recognizer.batched else vad.max_run)
         speech = sum(c.length for c in stretches)
-        log.info("%.1f s of audio, %d stretches, %.1f s of speech", duration, len(stretches), speech)
+        log.info("%.1f s of audio, %d stretches, %.1f s of speech", len(audio) / SAMPLE_RATE, len(stretches), speech)
         asr_progress = staged.stage("asr")
         segments: list[Segment] = []
         for raw in recognizer.transcribe(audio, stretches):
@@ -119,17 +163,4 @@ class Pipeline:
             asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
         segments.extend(self._fill_skipped_speech(audio, spans, segments))
         asr_progress(1.0)
-        language = recognizer.language or "ja"
-        segments.sort(key=lambda s: s.start)
-        corrections: list[Correction] = []
-        if terms:
-            segments, corrections = apply_terms(segments, Corrector(terms))
-        speakers = [Speaker(id="S1")] if segments else []
-        return Transcript(
-            duration=round(duration, 3),
-            language=language,
-            speakers=speakers,
-            segments=segments,
-            corrections=corrections,
-            model=Path(self.model_path).name,
-        )
+        return sorted(segments, key=lambda s: s.start)

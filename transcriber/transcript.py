@@ -53,6 +53,14 @@ class Correction(_Strict):
     rule: str  # "alias": a known wrong form; "reading": sounded like the term
 
 
+class SpeakerTurn(_Strict):
+    """Who spoke when, as the diarizer found it (kept so speakers can be re-assigned later)."""
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    speaker: str
+
+
 class Speaker(_Strict):
     id: str
     name: str | None = None
@@ -65,14 +73,16 @@ class Transcript(_Strict):
     speakers: list[Speaker] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
+    turns: list[SpeakerTurn] = Field(default_factory=list)
     model: str | None = None
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def to_json_dict(self) -> dict[str, object]:
         data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
-        if not self.corrections:
-            del data["corrections"]  # optional in kiroku.transcript/1
+        for optional in ("corrections", "turns"):  # optional in kiroku.transcript/1
+            if not data[optional]:
+                del data[optional]
         return data
 
     @property
