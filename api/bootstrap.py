@@ -1,0 +1,58 @@
+"""First start: schema, a first administrator, and the city-wide dictionary in the database."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from api.accounts import add_user
+from api.db import engine_for, migrate
+from api.models import Dictionary, DictionaryTerm, Role, User
+from api.security import new_password
+from api.settings import ServiceSettings
+from dictionaries.builtin import city_terms
+
+FIRST_ADMIN = "admin"
+FIRST_DEPARTMENT = "デジタル統括室"
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    name: str
+    password: str
+
+
+def prepare(settings: ServiceSettings) -> FirstAdmin | None:
+    """Idempotent. Returns the first admin's credentials when this call created them."""
+    url = settings.resolved_database_url()
+    migrate(url)
+    settings.resolved_storage().mkdir(parents=True, exist_ok=True)
+    with Session(engine_for(url)) as db:
+        seed_city_dictionary(db)
+        if db.exec(select(User.id)).first() is not None:
+            return None
+        password = os.environ.get("KIROKU_ADMIN_PASSWORD") or new_password()
+        add_user(db, FIRST_ADMIN, Role.admin, FIRST_DEPARTMENT, password, display_name="管理者")
+        return FirstAdmin(FIRST_ADMIN, password)
+
+
+def seed_city_dictionary(db: Session) -> None:
+    if db.exec(select(Dictionary.id).where(col(Dictionary.department_id).is_(None))).first() is not None:
+        return
+    dictionary = Dictionary(name="大阪市 標準辞書", department_id=None)
+    db.add(dictionary)
+    db.flush()
+    assert dictionary.id is not None
+    for term in city_terms():
+        db.add(
+            DictionaryTerm(
+                dictionary_id=dictionary.id,
+                surface=term.term,
+                reading=term.reading,
+                aliases="|".join(term.aliases),
+                category=term.category,
+            )
+        )
+    db.commit()

@@ -1,0 +1,107 @@
+"""Creating recordings and their jobs, and what a job looks like to users."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.models import Job, JobStatus, Recording, utcnow
+from api.queue import enqueue
+from api.storage import audio_dir, new_audio_name
+from transcriber.audio import AudioInfo
+
+log = logging.getLogger(__name__)
+
+
+def store_recording(
+    db: Session,
+    *,
+    storage: Path,
+    uploaded: Path,
+    info: AudioInfo,
+    original_filename: str,
+    department_id: int,
+    source: str,
+    kind: str,
+    title: str,
+    max_attempts: int,
+    held_at: datetime | None = None,
+    place: str = "",
+    attendees: str = "",
+    expected_speakers: int | None = None,
+    dictionary_ids: list[int] | None = None,
+    uploaded_by_id: int | None = None,
+    device_id: int | None = None,
+    device_recording_id: str | None = None,
+) -> tuple[Recording, Job]:
+    """Move a probed upload into the audio store and queue its first job (committed, then sent)."""
+    name = new_audio_name(original_filename)
+    target = audio_dir(storage) / name
+    uploaded.replace(target)
+    recording = Recording(
+        department_id=department_id,
+        source=source,
+        kind=kind,
+        title=title or Path(original_filename).stem,
+        held_at=held_at,
+        place=place,
+        attendees=attendees,
+        expected_speakers=expected_speakers,
+        dictionary_ids=dictionary_ids or [],
+        original_filename=Path(original_filename).name[:300],
+        audio_path=f"audio/{name}",
+        audio_bytes=target.stat().st_size,
+        duration_seconds=info.duration,
+        uploaded_by_id=uploaded_by_id,
+        device_id=device_id,
+        device_recording_id=device_recording_id,
+    )
+    db.add(recording)
+    db.flush()
+    assert recording.id is not None
+    job = Job(recording_id=recording.id, max_attempts=max_attempts)
+    db.add(job)
+    db.commit()
+    db.refresh(recording)
+    db.refresh(job)
+    assert job.id is not None
+    enqueue(job.id)
+    return recording, job
+
+
+def latest_job(db: Session, recording_id: int) -> Job | None:
+    return db.exec(select(Job).where(Job.recording_id == recording_id).order_by(col(Job.id).desc())).first()
+
+
+def cancel(db: Session, job: Job) -> Job:
+    """Queued: canceled at once. Running: flagged; the worker stops at its next progress report."""
+    if job.status == JobStatus.queued:
+        job.status = JobStatus.canceled
+        job.finished_at = utcnow()
+    elif job.status == JobStatus.running:
+        job.cancel_requested = True
+    db.add(job)
+    db.commit()
+    db.refresh(job)
+    return job
+
+
+def job_view(job: Job | None) -> dict[str, Any]:
+    if job is None:
+        return {"status": None, "stage": "", "progress": 0.0, "error": "", "attempts": 0}
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": 1.0 if job.status == JobStatus.succeeded else round(job.progress, 4),
+        "error": job.error,
+        "attempts": job.attempts,
+        "cancel_requested": job.cancel_requested,
+        "queued_at": job.queued_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }

@@ -1,0 +1,221 @@
+"""The service's tables (SQLModel). Times are aware UTC; months and fiscal years are Asia/Tokyo.
+
+The transcript itself keeps its one definition in ``transcriber.transcript.Transcript``; here it is
+stored as that model's JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    clerk = "clerk"
+    manager = "manager"
+    admin = "admin"
+
+
+class Kind(StrEnum):
+    meeting = "meeting"
+    interview = "interview"
+    negotiation = "negotiation"
+    phone = "phone"
+
+
+class Source(StrEnum):
+    web = "web"
+    device = "device"
+    api = "api"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+
+FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.canceled}
+
+
+class Department(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(default=Role.clerk, max_length=20)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    password_hash: str = ""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    label: str = Field(default="", max_length=200)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked: bool = False
+
+
+class LoginSession(SQLModel, table=True):
+    # The cookie carries a random token; only its SHA-256 is stored.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LoginFailure(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, max_length=100)
+    ip: str = Field(default="", max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Device(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    key_hash: str = Field(index=True, unique=True, max_length=64)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime | None = None
+
+
+class Recording(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("device_id", "device_recording_id", name="uq_recording_device_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    source: str = Field(default=Source.web, max_length=10)
+    kind: str = Field(default=Kind.meeting, max_length=20)
+    title: str = Field(default="", max_length=300)
+    held_at: datetime | None = None
+    place: str = Field(default="", max_length=300)
+    attendees: str = Field(default="", max_length=2000)
+    expected_speakers: int | None = None
+    dictionary_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    original_filename: str = Field(default="", max_length=300)
+    audio_path: str | None = Field(default=None, max_length=1000)
+    audio_bytes: int = 0
+    duration_seconds: float = 0.0
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    device_id: int | None = Field(default=None, foreign_key="device.id")
+    device_recording_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    audio_deleted_at: datetime | None = None
+    # Deleted on request: audio, transcript and minutes are gone; the row stays for the usage ledger.
+    deleted_at: datetime | None = None
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", index=True)
+    status: str = Field(default=JobStatus.queued, max_length=20, index=True)
+    stage: str = Field(default="", max_length=20)
+    progress: float = 0.0
+    attempts: int = 0
+    max_attempts: int = 3
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    worker: str = Field(default="", max_length=200)
+    heartbeat_at: datetime | None = None
+    cancel_requested: bool = False
+    queued_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TranscriptRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", unique=True, index=True)
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    model: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MinutesRevision(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("recording_id", "number", name="uq_minutes_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", index=True)
+    number: int
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Dictionary(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)  # None: city-wide
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DictionaryTerm(SQLModel, table=True):
+    """A stored ``dictionaries.terms.Term`` (aliases joined by ``|``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dictionary_id: int = Field(foreign_key="dictionary.id", index=True)
+    surface: str = Field(max_length=200)
+    reading: str = Field(default="", max_length=400)
+    aliases: str = Field(default="", max_length=2000)
+    category: str = Field(default="", max_length=100)
+
+
+class UploadSession(SQLModel, table=True):
+    """A resumable (tus) upload; its bytes grow in a file under the storage directory."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    department_id: int = Field(foreign_key="department.id")
+    length: int
+    offset: int = 0
+    meta: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    device_recording_id: str | None = Field(default=None, max_length=200, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    recording_id: int | None = Field(default=None, foreign_key="recording.id")
+
+
+class UsageRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", unique=True)  # a re-run never counts twice
+    department_id: int = Field(foreign_key="department.id", index=True)
+    source: str = Field(max_length=10)
+    kind: str = Field(max_length=20)
+    model: str = Field(default="", max_length=300)
+    audio_seconds: float
+    processing_seconds: float
+    recorded_at: datetime = Field(default_factory=utcnow)
+    month: str = Field(max_length=7, index=True)  # YYYY-MM in Asia/Tokyo
+    fiscal_year: int = Field(index=True)  # April–March, Asia/Tokyo
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    device_id: int | None = Field(default=None, foreign_key="device.id")
+    action: str = Field(max_length=50, index=True)
+    recording_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", max_length=2000)
+    ip: str = Field(default="", max_length=64)

@@ -1,0 +1,121 @@
+"""Administration: departments, users and meeting-room devices (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from api.access import audit
+from api.accounts import AccountError, add_device, add_user, department_named
+from api.auth import Caller, DbSession, require
+from api.errors import ApiError, not_found
+from api.models import Department, Device, Role, User
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+Admin = Annotated[Caller, require(Role.admin)]
+
+
+class NewDepartment(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+    display_name: str = Field(default="", max_length=200)
+    role: Role = Role.clerk
+    department: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=1000)
+
+
+class NewDevice(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="会議室名")
+    department: str = Field(min_length=1, max_length=200)
+
+
+def _refuse(error: AccountError) -> ApiError:
+    return ApiError(409, "conflict", str(error))
+
+
+@router.get("/departments", summary="部署の一覧")
+def list_departments(db: DbSession, caller: Admin) -> list[dict[str, Any]]:
+    return [{"id": d.id, "name": d.name} for d in db.exec(select(Department).order_by(Department.name)).all()]
+
+
+@router.post("/departments", status_code=201, summary="部署の追加")
+def create_department(body: NewDepartment, db: DbSession, caller: Admin) -> dict[str, Any]:
+    department = department_named(db, body.name)
+    return {"id": department.id, "name": department.name}
+
+
+@router.get("/users", summary="ユーザーの一覧")
+def list_users(db: DbSession, caller: Admin) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": u.id,
+            "name": u.name,
+            "display_name": u.display_name,
+            "role": u.role,
+            "department_id": u.department_id,
+            "active": u.active,
+        }
+        for u in db.exec(select(User).order_by(User.name)).all()
+    ]
+
+
+@router.post("/users", status_code=201, summary="ユーザーの追加")
+def create_user(body: NewUser, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
+    try:
+        user = add_user(db, body.name, body.role, body.department, body.password, body.display_name)
+    except AccountError as error:
+        raise _refuse(error) from error
+    audit(db, "admin.user_add", caller=caller, detail=f"user {user.id} role {user.role}", request=request)
+    return {"id": user.id, "name": user.name, "role": user.role, "department_id": user.department_id}
+
+
+@router.post("/users/{user_id}/deactivate", summary="ユーザーの無効化")
+def deactivate_user(user_id: int, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
+    user = db.get(User, user_id)
+    if user is None:
+        raise not_found()
+    user.active = False
+    db.add(user)
+    audit(db, "admin.user_deactivate", caller=caller, detail=f"user {user_id}", request=request, commit=False)
+    db.commit()
+    return {"id": user_id, "active": False}
+
+
+@router.get("/devices", summary="会議室機器の一覧")
+def list_devices(db: DbSession, caller: Admin) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "department_id": d.department_id,
+            "active": d.active,
+            "last_seen_at": d.last_seen_at,
+        }
+        for d in db.exec(select(Device)).all()
+    ]
+
+
+@router.post("/devices", status_code=201, summary="会議室機器の登録 (キーは一度だけ表示)")
+def create_device(body: NewDevice, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
+    device, key = add_device(db, body.name, body.department)
+    audit(db, "admin.device_add", caller=caller, detail=f"device {device.id}", request=request)
+    return {"id": device.id, "name": device.name, "department_id": device.department_id, "key": key}
+
+
+@router.post("/devices/{device_id}/revoke", summary="会議室機器のキーを無効化")
+def revoke_device(device_id: int, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
+    device = db.get(Device, device_id)
+    if device is None:
+        raise not_found()
+    device.active = False
+    db.add(device)
+    audit(db, "admin.device_revoke", caller=caller, detail=f"device {device_id}", request=request, commit=False)
+    db.commit()
+    return {"id": device_id, "active": False}

@@ -1,0 +1,85 @@
+"""Log in and out (browser sessions), and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+from sqlmodel import col, func, select
+
+from api.access import audit, client_ip
+from api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, CurrentCaller, DbSession, end_session, start_session
+from api.errors import ApiError
+from api.models import Department, LoginFailure, User, utcnow
+from api.security import verify_password
+from api.settings import get_settings
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+def user_view(user: User, department: Department | None) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "display_name": user.display_name or user.name,
+        "role": user.role,
+        "department_id": user.department_id,
+        "department": department.name if department else "",
+    }
+
+
+@router.post("/login", summary="ログイン (セッション Cookie を発行)")
+def login(credentials: Credentials, request: Request, response: Response, db: DbSession) -> dict[str, Any]:
+    settings = get_settings()
+    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    failures = db.exec(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == credentials.username, col(LoginFailure.at) >= window_start)
+    ).one()
+    if failures >= settings.login_max_failures:
+        minutes = round(settings.login_window_minutes)
+        raise ApiError(
+            429,
+            "locked",
+            f"ログインの失敗が続いたため一時的にロックしています。{minutes}分ほど待ってから再度お試しください。",
+            {"Retry-After": str(int(settings.login_window_minutes * 60))},
+        )
+    user = db.exec(select(User).where(User.name == credentials.username)).first()
+    ok = verify_password(user.password_hash if user else None, credentials.password)
+    if user is None or not ok or not user.active:
+        db.add(LoginFailure(username=credentials.username, ip=client_ip(request)))
+        db.commit()
+        raise ApiError(401, "bad_credentials", "ユーザー名またはパスワードが違います。")
+    token, csrf = start_session(db, user, settings.session_hours)
+    max_age = int(settings.session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+    # Readable by the page's script, which echoes it in X-CSRF-Token (double submit).
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict", secure=settings.secure_cookies
+    )
+    audit(db, "auth.login", caller=Caller(user, "session"), request=request)
+    return {"user": user_view(user, db.get(Department, user.department_id)), "csrf_token": csrf}
+
+
+@router.post("/logout", status_code=204, summary="ログアウト")
+def logout(request: Request, db: DbSession, caller: CurrentCaller) -> Response:
+    end_session(db, request.cookies.get(SESSION_COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.get("/me", summary="ログイン中のユーザー")
+def me(db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
+    return user_view(caller.user, db.get(Department, caller.user.department_id))

@@ -1,0 +1,293 @@
+"""Recordings: upload (multipart), list, status, cancel, delete, transcript, minutes and exports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from api.access import audit, visible_recording
+from api.auth import CurrentCaller, DbSession
+from api.errors import ApiError, not_found
+from api.exports import MEDIA_TYPES, export
+from api.jobs import cancel, job_view, latest_job, store_recording
+from api.minutes import Minutes, current_minutes, etag, parse_etag
+from api.models import Dictionary, Kind, MinutesRevision, Recording, Role, Source, TranscriptRecord, utcnow
+from api.settings import get_settings
+from api.storage import probe_upload, remove_audio, stream_to_file, uploads_dir
+
+router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
+
+KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
+
+
+def recording_view(recording: Recording, job: Any) -> dict[str, Any]:
+    return {
+        "id": recording.id,
+        "title": recording.title,
+        "kind": recording.kind,
+        "source": recording.source,
+        "department_id": recording.department_id,
+        "held_at": recording.held_at,
+        "place": recording.place,
+        "attendees": recording.attendees,
+        "expected_speakers": recording.expected_speakers,
+        "dictionary_ids": recording.dictionary_ids,
+        "original_filename": recording.original_filename,
+        "duration_seconds": round(recording.duration_seconds, 3),
+        "audio_available": recording.audio_path is not None,
+        "uploaded_by_id": recording.uploaded_by_id,
+        "device_id": recording.device_id,
+        "created_at": recording.created_at,
+        **job_view(job),
+    }
+
+
+def _check_dictionaries(db: DbSession, caller: CurrentCaller, ids: list[int]) -> None:
+    for dictionary_id in ids:
+        found = db.get(Dictionary, dictionary_id)
+        usable = found is not None and (found.department_id is None or found.department_id == caller.user.department_id)
+        if not usable:
+            raise ApiError(422, "dictionary", f"用語辞書 {dictionary_id} は使えません。")
+
+
+@router.post("", status_code=201, summary="録音をアップロードして文字起こしを始める")
+def upload(
+    request: Request,
+    db: DbSession,
+    caller: CurrentCaller,
+    file: Annotated[UploadFile, File(description="録音ファイル")],
+    kind: Annotated[Kind, Form(description="meeting | interview | negotiation | phone")],
+    title: Annotated[str, Form(max_length=300)] = "",
+    held_at: Annotated[datetime | None, Form()] = None,
+    place: Annotated[str, Form(max_length=300)] = "",
+    attendees: Annotated[str, Form(max_length=2000)] = "",
+    speakers: Annotated[int | None, Form(ge=1, le=20)] = None,
+    dictionary: Annotated[list[int] | None, Form()] = None,
+) -> dict[str, Any]:
+    settings = get_settings()
+    dictionary_ids = list(dictionary or [])
+    _check_dictionaries(db, caller, dictionary_ids)
+    storage = settings.resolved_storage()
+    # Streamed to a temporary file beside the store (same disk: the final move is a rename).
+    with tempfile.NamedTemporaryFile(dir=uploads_dir(storage), suffix=".upload", delete=False) as handle:
+        partial = handle.name
+    path = Path(partial)
+    try:
+        stream_to_file(file.file, path, settings.max_upload_bytes)
+        info = probe_upload(path)
+        recording, job = store_recording(
+            db,
+            storage=storage,
+            uploaded=path,
+            info=info,
+            original_filename=file.filename or "recording",
+            department_id=caller.user.department_id,
+            source=Source.web if caller.via == "session" else Source.api,
+            kind=kind,
+            title=title,
+            held_at=held_at,
+            place=place,
+            attendees=attendees,
+            expected_speakers=speakers,
+            dictionary_ids=dictionary_ids,
+            uploaded_by_id=caller.user_id,
+            max_attempts=settings.max_attempts,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    audit(db, "recording.upload", caller=caller, recording_id=recording.id, request=request)
+    return recording_view(recording, job)
+
+
+@router.get("", summary="録音の一覧")
+def list_recordings(
+    db: DbSession,
+    caller: CurrentCaller,
+    kind: Kind | None = None,
+    status: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="タイトル検索")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    query = select(Recording).where(col(Recording.deleted_at).is_(None))
+    if caller.role != Role.admin:
+        query = query.where(Recording.department_id == caller.user.department_id)
+    if kind is not None:
+        query = query.where(Recording.kind == kind)
+    if q:
+        query = query.where(col(Recording.title).contains(q))
+    if since is not None:
+        query = query.where(col(Recording.created_at) >= since)
+    if until is not None:
+        query = query.where(col(Recording.created_at) < until)
+    rows = db.exec(query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc())).all()
+    items = []
+    for recording in rows:
+        assert recording.id is not None
+        view = recording_view(recording, latest_job(db, recording.id))
+        if status is None or view["status"] == status:
+            items.append(view)
+    return {"total": len(items), "items": items[offset : offset + limit]}
+
+
+@router.get("/{recording_id}", summary="録音と処理状況")
+def get_recording(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
+    recording = visible_recording(db, caller, recording_id)
+    return recording_view(recording, latest_job(db, recording_id))
+
+
+@router.post("/{recording_id}/cancel", summary="処理の取り消し")
+def cancel_recording(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
+    recording = visible_recording(db, caller, recording_id)
+    job = latest_job(db, recording_id)
+    if job is None or job.status not in ("queued", "running"):
+        raise ApiError(409, "not_running", "処理中ではないため取り消せません。")
+    job = cancel(db, job)
+    audit(db, "recording.cancel", caller=caller, recording_id=recording_id, request=request)
+    return recording_view(recording, job)
+
+
+@router.delete("/{recording_id}", status_code=204, summary="録音・文字起こし・議事録を削除")
+def delete_recording(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> Response:
+    recording = visible_recording(db, caller, recording_id)
+    job = latest_job(db, recording_id)
+    if job is not None and job.status in ("queued", "running"):
+        cancel(db, job)
+    remove_audio(get_settings().resolved_storage(), recording.audio_path)
+    for stored in db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording_id)).all():
+        db.delete(stored)
+    for revision in db.exec(select(MinutesRevision).where(MinutesRevision.recording_id == recording_id)).all():
+        db.delete(revision)
+    # The row stays, emptied, so the usage ledger and the audit trail keep their reference.
+    recording.audio_path, recording.audio_deleted_at, recording.deleted_at = None, utcnow(), utcnow()
+    recording.title, recording.place, recording.attendees, recording.original_filename = "(削除済み)", "", "", ""
+    db.add(recording)
+    audit(db, "recording.delete", caller=caller, recording_id=recording_id, request=request, commit=False)
+    db.commit()
+    return Response(status_code=204)
+
+
+def _transcript_body(db: DbSession, recording_id: int) -> dict[str, Any]:
+    stored = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording_id)).first()
+    if stored is None:
+        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+    return stored.body
+
+
+@router.get("/{recording_id}/transcript", summary="機械の文字起こし (kiroku.transcript/1)")
+def get_transcript(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
+    visible_recording(db, caller, recording_id)
+    body = _transcript_body(db, recording_id)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="transcript", request=request)
+    return body
+
+
+@router.get("/{recording_id}/minutes", summary="編集中の議事録 (ETag 付き)")
+def get_minutes(
+    recording_id: int, request: Request, response: Response, db: DbSession, caller: CurrentCaller
+) -> dict[str, Any]:
+    recording = visible_recording(db, caller, recording_id)
+    current = current_minutes(db, recording)
+    if current is None:
+        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+    number, body = current
+    response.headers["ETag"] = etag(number)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="minutes", request=request)
+    return {"revision": number, **body}
+
+
+@router.put("/{recording_id}/minutes", summary="議事録を保存 (If-Match 必須)")
+def put_minutes(
+    recording_id: int,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    caller: CurrentCaller,
+    body: dict[str, Any],
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    recording = visible_recording(db, caller, recording_id)
+    current = current_minutes(db, recording)
+    if current is None:
+        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+    if if_match is None:
+        raise ApiError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
+    number, _ = current
+    if parse_etag(if_match) != number:
+        raise ApiError(
+            409,
+            "conflict",
+            "他の人が先に保存しました。最新の版を読み込んでから編集してください。",
+            {"ETag": etag(number)},
+        )
+    try:
+        minutes = Minutes.model_validate({k: v for k, v in body.items() if k != "revision"})
+    except ValidationError as error:
+        raise ApiError(422, "invalid_minutes", f"議事録の形式が正しくありません: {error.errors()[0]['msg']}") from error
+    assert recording.id is not None
+    stored = minutes.model_dump(mode="json", by_alias=True)
+    db.add(MinutesRevision(recording_id=recording.id, number=number + 1, body=stored, author_id=caller.user_id))
+    audit(db, "recording.edit", caller=caller, recording_id=recording_id, detail=f"revision {number + 1}", commit=False)
+    try:
+        db.commit()
+    except Exception as error:  # two saves of the same revision at once: the unique key refuses one
+        db.rollback()
+        raise ApiError(409, "conflict", "他の人が同時に保存しました。最新の版を読み込んでください。") from error
+    response.headers["ETag"] = etag(number + 1)
+    return {"revision": number + 1, **stored}
+
+
+@router.get("/{recording_id}/minutes/revisions", summary="議事録の版の一覧")
+def list_revisions(recording_id: int, db: DbSession, caller: CurrentCaller) -> list[dict[str, Any]]:
+    visible_recording(db, caller, recording_id)
+    rows = db.exec(
+        select(MinutesRevision)
+        .where(MinutesRevision.recording_id == recording_id)
+        .order_by(col(MinutesRevision.number))
+    ).all()
+    return [{"revision": r.number, "author_id": r.author_id, "created_at": r.created_at} for r in rows]
+
+
+@router.get("/{recording_id}/export", summary="書き出し (docx, txt, srt, vtt, json)")
+def export_recording(
+    recording_id: int,
+    request: Request,
+    db: DbSession,
+    caller: CurrentCaller,
+    format: Annotated[str, Query(pattern="^(docx|txt|srt|vtt|json)$")] = "docx",
+) -> Response:
+    recording = visible_recording(db, caller, recording_id)
+    current = current_minutes(db, recording)
+    if current is None:
+        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+    minutes = Minutes.model_validate(current[1])
+    template = get_settings().resolved_storage() / "templates" / f"{recording.kind}.docx"
+    data = export(minutes, format, recording.kind, name=f"recording-{recording_id}", template=template)
+    audit(db, "recording.export", caller=caller, recording_id=recording_id, detail=format, request=request)
+    filename = f"{KIND_LABELS.get(recording.kind, '記録')}-{recording_id}.{format}"
+    ascii_name = f"recording-{recording_id}.{format}"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
+
+
+@router.get("/{recording_id}/audio", summary="録音の音声")
+def get_audio(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> Response:
+    from fastapi.responses import FileResponse
+
+    recording = visible_recording(db, caller, recording_id)
+    if recording.audio_path is None:
+        raise ApiError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。")
+    path = get_settings().resolved_storage() / recording.audio_path
+    if not path.is_file():
+        raise not_found()
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="audio", request=request)
+    return FileResponse(path, filename=f"recording-{recording_id}{path.suffix}")

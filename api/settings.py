@@ -1,0 +1,54 @@
+"""Service settings, from the environment or a `.env` file (prefix ``KIROKU_``).
+
+Embedded defaults need no server: SQLite and a SQLite-backed queue broker in ``KIROKU_HOME``.
+Production sets ``KIROKU_DATABASE_URL`` (PostgreSQL) and ``KIROKU_BROKER_URL`` (Redis).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from transcriber.settings import kiroku_home
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIROKU_", env_file=".env", extra="ignore")
+
+    database_url: str = ""  # empty: sqlite in KIROKU_HOME
+    broker_url: str = ""  # empty: kombu's SQLAlchemy transport on a SQLite file in KIROKU_HOME
+    storage_dir: Path | None = None  # empty: KIROKU_HOME/storage
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how users reach the service; used in printed URLs
+    secure_cookies: bool = False  # set true behind HTTPS
+    max_upload_bytes: int = 4 * 1024**3
+    retention_days: int = Field(default=90, ge=1)
+    usage_target_hours: float = 1870.0
+    # A running job whose worker has not beaten for this long is considered dead and re-queued.
+    heartbeat_seconds: float = 5.0
+    stale_after_seconds: float = 30.0
+    max_attempts: int = 3
+    retry_base_seconds: float = 10.0
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_window_minutes: float = 15.0
+    diarization: str = "auto"
+    asr_model: str | None = None
+
+    def resolved_storage(self) -> Path:
+        return (self.storage_dir or kiroku_home() / "storage").expanduser()
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{kiroku_home() / 'kiroku.db'}"
+
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{kiroku_home() / 'broker.sqlite'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ServiceSettings:
+    return ServiceSettings()

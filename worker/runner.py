@@ -1,0 +1,242 @@
+"""Running one job: claim its row, run the pipeline with heartbeats, store the result and the usage.
+
+A job is claimed by an atomic ``UPDATE … WHERE status = 'queued'``, so a doubled queue message
+runs nothing twice. Every later write is fenced by the claim token: a worker that was presumed
+dead (and whose job was re-queued) cannot overwrite the newer attempt's result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.models import Dictionary, DictionaryTerm, Job, JobStatus, Recording, TranscriptRecord, utcnow
+from api.queue import enqueue
+from api.usage import add_usage_once, new_usage_record
+from dictionaries.terms import Term
+from transcriber.errors import KirokuError, ModelMissing
+from transcriber.pipeline import SpeakerHints
+from transcriber.transcript import Transcript
+
+log = logging.getLogger(__name__)
+
+
+class JobCanceled(Exception):
+    """The user canceled the job while it ran."""
+
+
+class ClaimLost(Exception):
+    """Another worker owns this job now (this one was presumed dead)."""
+
+
+# Runs the pipeline: (audio path, progress(stage, fraction), terms, hints) -> transcript.
+TranscribeFn = Callable[[Path, Callable[[str, float], None], list[Term], SpeakerHints], Transcript]
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    storage: Path
+    heartbeat_seconds: float = 5.0
+    retry_base_seconds: float = 10.0
+    model_name: str = ""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claim(engine: Engine, job_id: int, token: str) -> bool:
+    now = utcnow()
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.status) == JobStatus.queued, col(Job.cancel_requested).is_(False))
+            .values(
+                status=JobStatus.running,
+                worker=token,
+                heartbeat_at=now,
+                started_at=now,
+                attempts=col(Job.attempts) + 1,
+                stage="",
+                progress=0.0,
+                error="",
+            )
+        )
+        return bool(result.rowcount)
+
+
+def _fenced(job_id: int, token: str) -> tuple[ColumnElement[bool], ...]:
+    return (col(Job.id) == job_id, col(Job.worker) == token, col(Job.status) == JobStatus.running)
+
+
+class _Heartbeat(threading.Thread):
+    """Beats while the job runs; learns of cancellation and of a lost claim."""
+
+    def __init__(self, engine: Engine, job_id: int, token: str, every: float) -> None:
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.engine, self.job_id, self.token, self.every = engine, job_id, token, every
+        self.stop = threading.Event()
+        self.canceled = False
+        self.lost = False
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                with self.engine.begin() as conn:
+                    beat = conn.execute(
+                        update(Job).where(*_fenced(self.job_id, self.token)).values(heartbeat_at=utcnow())
+                    )
+                    if not beat.rowcount:
+                        self.lost = True
+                        return
+                    flag = conn.execute(select(Job.cancel_requested).where(col(Job.id) == self.job_id)).scalar()
+                    self.canceled = bool(flag)
+            except Exception:  # a database hiccup must not kill the job; the next beat retries
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+
+class _Progress:
+    """Writes stage and progress to the job row at most once a second; raises on cancel/lost claim."""
+
+    def __init__(self, engine: Engine, job_id: int, token: str, heartbeat: _Heartbeat) -> None:
+        self.engine, self.job_id, self.token, self.heartbeat = engine, job_id, token, heartbeat
+        self.last = 0.0
+        self.stage = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.heartbeat.canceled:
+            raise JobCanceled
+        if self.heartbeat.lost:
+            raise ClaimLost
+        now = time.monotonic()
+        if stage == self.stage and now - self.last < 1.0 and fraction < 1.0:
+            return
+        self.stage, self.last = stage, now
+        with self.engine.begin() as conn:
+            conn.execute(update(Job).where(*_fenced(self.job_id, self.token)).values(stage=stage, progress=fraction))
+
+
+def terms_for(db: Session, recording: Recording) -> list[Term]:
+    """The recording's chosen dictionaries; none chosen: city-wide plus its department's."""
+    if recording.dictionary_ids:
+        ids = list(recording.dictionary_ids)
+    else:
+        query = select(Dictionary.id).where(
+            (col(Dictionary.department_id).is_(None)) | (col(Dictionary.department_id) == recording.department_id)
+        )
+        ids = [i for i in db.exec(query).all() if i is not None]
+    if not ids:
+        return []
+    rows = db.exec(select(DictionaryTerm).where(col(DictionaryTerm.dictionary_id).in_(ids))).all()
+    terms = []
+    for row in rows:
+        try:
+            terms.append(Term(row.surface, row.reading, tuple(a for a in row.aliases.split("|") if a), row.category))
+        except ValueError:
+            log.warning("skipping unusable term %s", row.id)
+    return terms
+
+
+def _finish(engine: Engine, job_id: int, token: str, status: JobStatus, error: str = "") -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(Job).where(*_fenced(job_id, token)).values(status=status, error=error, finished_at=utcnow())
+        )
+
+
+def _retry_or_fail(engine: Engine, job: Job, token: str, reason: str, config: RunnerConfig) -> None:
+    assert job.id is not None
+    attempts = job.attempts + 1
+    if attempts >= job.max_attempts:
+        _finish(engine, job.id, token, JobStatus.failed, f"処理に{attempts}回失敗しました: {reason}")
+        return
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(Job).where(*_fenced(job.id, token)).values(status=JobStatus.queued, worker="", error=reason)
+        )
+    if done.rowcount:
+        enqueue(job.id, countdown=config.retry_base_seconds * 2 ** (attempts - 1))
+
+
+def run_job(engine: Engine, job_id: int, transcribe: TranscribeFn, config: RunnerConfig) -> JobStatus | None:
+    """Run one job to an end state. Returns None when the job was not this worker's to run."""
+    token = worker_name()
+    if not _claim(engine, job_id, token):
+        log.info("job %s is not queued (done, canceled or taken); skipping", job_id)
+        return None
+    with Session(engine) as db:
+        job = db.get(Job, job_id)
+        assert job is not None
+        recording = db.get(Recording, job.recording_id)
+        if recording is None or recording.deleted_at is not None or not recording.audio_path:
+            _finish(engine, job_id, token, JobStatus.failed, "録音が削除されています。")
+            return JobStatus.failed
+        terms = terms_for(db, recording)
+        hints = SpeakerHints(exact=recording.expected_speakers)
+        audio = config.storage / recording.audio_path
+        attempt_job = job.model_copy()
+        attempt_job.attempts -= 1  # the claim counted this attempt already
+    heartbeat = _Heartbeat(engine, job_id, token, config.heartbeat_seconds)
+    heartbeat.start()
+    started = time.monotonic()
+    try:
+        transcript = transcribe(audio, _Progress(engine, job_id, token, heartbeat), terms, hints)
+    except JobCanceled:
+        _finish(engine, job_id, token, JobStatus.canceled)
+        return JobStatus.canceled
+    except ClaimLost:
+        log.warning("job %s was re-queued while this worker ran it; dropping this attempt", job_id)
+        return None
+    except ModelMissing as error:  # the worker's set-up, not the recording: retry (maybe elsewhere)
+        log.error("job %s: %s", job_id, error.message)
+        _retry_or_fail(engine, attempt_job, token, error.ja, config)
+        return JobStatus.queued
+    except KirokuError as error:  # the recording itself is unusable: retrying cannot help
+        log.info("job %s failed: %s", job_id, error.en)
+        _finish(engine, job_id, token, JobStatus.failed, f"{error.ja}。")
+        return JobStatus.failed
+    except Exception as error:
+        log.exception("job %s crashed", job_id)
+        _retry_or_fail(engine, attempt_job, token, f"内部エラー ({type(error).__name__})", config)
+        return JobStatus.queued
+    finally:
+        heartbeat.stop.set()
+    return _store(engine, job_id, token, transcript, time.monotonic() - started, config)
+
+
+def _store(
+    engine: Engine, job_id: int, token: str, transcript: Transcript, seconds: float, config: RunnerConfig
+) -> JobStatus | None:
+    """Transcript, usage record and the job's end state in one transaction, fenced by the claim."""
+    with Session(engine) as db:
+        job = db.get(Job, job_id)
+        if job is None or job.worker != token or job.status != JobStatus.running:
+            return None
+        recording = db.get(Recording, job.recording_id)
+        assert recording is not None and recording.id is not None
+        if transcript.duration > 0:
+            recording.duration_seconds = transcript.duration  # decoded length beats the header's
+        body = transcript.to_json_dict()
+        stored = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording.id)).first()
+        if stored is None:
+            stored = TranscriptRecord(recording_id=recording.id, body=body, model=transcript.model or "")
+        else:
+            stored.body, stored.model, stored.created_at = body, transcript.model or "", utcnow()
+        db.add(stored)
+        db.add(recording)
+        add_usage_once(db, new_usage_record(recording, transcript.model or config.model_name, seconds))
+        job.status, job.stage, job.progress, job.finished_at = JobStatus.succeeded, "done", 1.0, utcnow()
+        db.add(job)
+        db.commit()
+    return JobStatus.succeeded

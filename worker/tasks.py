@@ -1,0 +1,90 @@
+"""The Celery task that the API sends by name, and the worker process around it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+
+from api.db import engine_for, migrate
+from api.maintenance import Upkeep, start_loop
+from api.queue import QUEUE, TASK_NAME, celery_app
+from api.settings import ServiceSettings, get_settings
+from dictionaries.terms import Term
+from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
+from transcriber.progress import StageProgressFn
+from transcriber.transcript import Transcript
+from worker.runner import RunnerConfig, run_job
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _pipeline(model: str | None, diarization: str) -> Pipeline:
+    # Loaded once per worker process: the model stays in memory between jobs.
+    return Pipeline(PipelineOptions(model=model, diarization=diarization))
+
+
+def _transcribe(path: Path, progress: StageProgressFn, terms: list[Term], hints: SpeakerHints) -> Transcript:
+    settings = get_settings()
+    return _pipeline(settings.asr_model, settings.diarization).run(path, progress=progress, terms=terms, speakers=hints)
+
+
+def transcribe_task(job_id: int) -> str:
+    settings = get_settings()
+    engine = engine_for(settings.resolved_database_url())
+    config = RunnerConfig(
+        storage=settings.resolved_storage(),
+        heartbeat_seconds=settings.heartbeat_seconds,
+        retry_base_seconds=settings.retry_base_seconds,
+    )
+    status = run_job(engine, job_id, _transcribe, config)
+    return str(status)
+
+
+def build_app(settings: ServiceSettings) -> Celery:
+    app = celery_app(settings.resolved_broker_url())
+    app.task(name=TASK_NAME, acks_late=True, ignore_result=True)(transcribe_task)
+    return app
+
+
+_upkeep_stop: list[threading.Event] = []
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _start_upkeep(**_: object) -> None:
+    settings = get_settings()
+    engine = engine_for(settings.resolved_database_url())
+    upkeep = Upkeep(settings.stale_after_seconds, settings.retention_days, settings.resolved_storage())
+    _upkeep_stop.append(start_loop(engine, upkeep, every=max(1.0, settings.stale_after_seconds / 3)))
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _stop_upkeep(**_: object) -> None:
+    for stop in _upkeep_stop:
+        stop.set()
+
+
+def run_worker(loglevel: str = "INFO", preload: bool = True) -> None:
+    """Run a worker in this process: one job at a time (one per GPU), acknowledged when done."""
+    settings = get_settings()
+    migrate(settings.resolved_database_url())
+    app = build_app(settings)
+    if preload:
+        log.info("loading the recognition model")
+        _pipeline(settings.asr_model, settings.diarization)
+    app.worker_main(
+        [
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            f"--queues={QUEUE}",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
