@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kiroku-installed
 # Tests keep their assembled models inside the venv they build: a clean CI venv is self-contained.
 TEST_HOME := $(abspath $(VENV))/kiroku-home
-SAMPLE := tests/fixtures/ja_dialogue.flac
 
 .PHONY: start test lint typecheck bench
 
@@ -17,7 +16,7 @@ $(STAMP): pyproject.toml
 
 start: $(STAMP)
 	$(BIN)/kiroku models install
-	$(BIN)/kiroku transcribe $(SAMPLE) --format txt
+	$(BIN)/kiroku serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
