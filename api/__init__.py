@@ -1,1 +1,1 @@
-"""The FastAPI service: data model, auth, uploads, jobs, minutes and usage. Not built yet (issue 5)."""
+"""The service: FastAPI app, data model (SQLModel + Alembic), auth, uploads, jobs, minutes and usage."""
