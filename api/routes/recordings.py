@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 from pydantic import ValidationError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from api.access import audit, visible_recording
 from api.auth import CurrentCaller, DbSession
@@ -18,7 +18,7 @@ from api.errors import ApiError, not_found
 from api.exports import MEDIA_TYPES, export
 from api.jobs import cancel, job_view, latest_job, store_recording
 from api.minutes import Minutes, current_minutes, etag, parse_etag
-from api.models import Dictionary, Kind, MinutesRevision, Recording, Role, Source, TranscriptRecord, utcnow
+from api.models import Dictionary, Job, Kind, MinutesRevision, Recording, Role, Source, TranscriptRecord, utcnow
 from api.settings import get_settings
 from api.storage import probe_upload, remove_audio, stream_to_file, uploads_dir
 
@@ -118,25 +118,30 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    query = select(Recording).where(col(Recording.deleted_at).is_(None))
+    # One query: each recording with its newest job (no query per row), filtered and paged in SQL.
+    newest = select(Job.recording_id, func.max(Job.id).label("job_id")).group_by(col(Job.recording_id)).subquery()
+    query = (
+        select(Recording, Job)
+        .join(newest, newest.c.recording_id == Recording.id, isouter=True)
+        .join(Job, col(Job.id) == newest.c.job_id, isouter=True)
+        .where(col(Recording.deleted_at).is_(None))
+    )
     if caller.role != Role.admin:
         query = query.where(Recording.department_id == caller.user.department_id)
     if kind is not None:
         query = query.where(Recording.kind == kind)
+    if status is not None:
+        query = query.where(Job.status == status)
     if q:
-        query = query.where(col(Recording.title).contains(q))
+        query = query.where(col(Recording.title).contains(q, autoescape=True))
     if since is not None:
         query = query.where(col(Recording.created_at) >= since)
     if until is not None:
         query = query.where(col(Recording.created_at) < until)
-    rows = db.exec(query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc())).all()
-    items = []
-    for recording in rows:
-        assert recording.id is not None
-        view = recording_view(recording, latest_job(db, recording.id))
-        if status is None or view["status"] == status:
-            items.append(view)
-    return {"total": len(items), "items": items[offset : offset + limit]}
+    total = db.exec(select(func.count()).select_from(query.subquery())).one()
+    page = query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc()).offset(offset).limit(limit)
+    items = [recording_view(recording, job) for recording, job in db.exec(page).all()]
+    return {"total": total, "items": items}
 
 
 @router.get("/{recording_id}", summary="録音と処理状況")
