@@ -31,9 +31,9 @@ def serve(
     """サービスを起動します (API・画面・ワーカー) / Start the service: API, web pages and a worker."""
     import uvicorn
 
-    from api.app import create_app
     from api.bootstrap import prepare
     from api.settings import get_settings
+    from kiroku.webapp import build_app
 
     _logging(log_level)
     settings = get_settings()
@@ -53,7 +53,7 @@ def serve(
             [sys.executable, "-m", "kiroku", "worker", "--log-level", log_level], env=os.environ.copy()
         )
     try:
-        uvicorn.run(create_app(upkeep=True), host=bind_host, port=bind_port, log_level=log_level, access_log=False)
+        uvicorn.run(build_app(upkeep=True), host=bind_host, port=bind_port, log_level=log_level, access_log=False)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
