@@ -25,7 +25,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests drive Debian's Chromium (no browser download); installed here when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && apt-get install -y -q chromium; \
+	else echo "browser tests will be skipped: install Debian's chromium (apt-get install chromium)"; fi
+
+test: lint typecheck $(CHROMIUM)
 	KIROKU_HOME=$(TEST_HOME) $(BIN)/kiroku models install
 	KIROKU_HOME=$(TEST_HOME) $(BIN)/python -m pytest
 
