@@ -39,3 +39,13 @@ def test_words_outside_every_turn_keep_the_previous_speaker() -> None:
 def test_no_turns_leave_segments_as_they_are() -> None:
     segment = _segment((0.0, 1.0, "はい。"))
     assert assign_speakers([segment], []) == [segment]
+
+
+def test_utterances_follow_the_turn_not_the_tighter_word_timings() -> None:
+    # Whisper's words start 0.4 s after the voice and end 0.3 s before it stops.
+    first = _segment((1.4, 2.0, "予算の"), (2.0, 2.7, "説明です。"))
+    second = _segment((3.2, 4.0, "質問が"), (4.0, 4.6, "あります。"))
+    turns = [Turn(1.0, 3.0, "S1"), Turn(3.1, 9.0, "S2")]
+    out = assign_speakers([first, second], turns)
+    assert [(s.start, s.end) for s in out] == [(1.0, 3.0), (3.1, 5.6)]  # S2 reaches at most 1 s past its words
+    assert out[0].words[0].start == 1.4  # word timings stay as recognised

@@ -3,7 +3,8 @@
 A Whisper segment often runs across a speaker change; assigning the whole segment to one
 speaker would put the second speaker's words in the first one's mouth. Each word goes to the
 speaker whose turn covers most of it (ties and gaps keep the previous word's speaker), and
-utterances are rebuilt wherever the speaker changes, a pause falls or a sentence ends.
+utterances are rebuilt wherever the speaker changes, a pause falls or a sentence ends, and their
+start and end follow the speaker's turn rather than the recogniser's tighter word timings.
 
 Backchannels (はい、ええ) the recogniser did write become utterances of their own speaker; those
 it did not write stay only in the diarization turns: minutes never get an empty utterance.
@@ -83,7 +84,32 @@ def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike]) -> list[
                             words=group if segment.words else [],
                         )
                     )
-    return rebuilt
+    return fit_to_turns(rebuilt, ordered)
+
+
+def fit_to_turns(segments: list[Segment], turns: Sequence[TurnLike], reach: float = 1.0) -> list[Segment]:
+    """Stretch each utterance's start and end to its speaker's turn, within ``reach`` seconds.
+
+    Recognised word timings start late and end early (Whisper's timestamps hug the voiced part);
+    the diarizer's turns follow the voice itself. An utterance never grows past a neighbouring
+    utterance or outside the turn its words lie in; word timings are left as recognised.
+    """
+    if not turns or not segments:
+        return segments
+    ordered = sorted(segments, key=lambda s: s.start)
+    fitted: list[Segment] = []
+    for index, segment in enumerate(ordered):
+        own = [t for t in turns if t.speaker == segment.speaker and t.start < segment.end and segment.start < t.end]
+        if not own:
+            fitted.append(segment)
+            continue
+        floor = fitted[-1].end if fitted else 0.0
+        ceiling = ordered[index + 1].start if index + 1 < len(ordered) else float("inf")
+        start = max(min(t.start for t in own), segment.start - reach, floor)
+        end = min(max(t.end for t in own), segment.end + reach, ceiling)
+        start, end = min(start, segment.start), max(end, segment.end)
+        fitted.append(segment.model_copy(update={"start": round(start, 3), "end": round(end, 3)}))
+    return fitted
 
 
 def speakers_in_order(segments: list[Segment]) -> list[Speaker]:
