@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session, col, select
 
 from api.models import MinutesRevision, Recording, TranscriptRecord
@@ -50,6 +51,12 @@ HEADER_FIELDS: dict[str, list[tuple[str, str]]] = {
 class Minutes(BaseModel):
     header: dict[str, str] = Field(default_factory=dict)
     transcript: Transcript
+
+
+def edit_counts(machine: dict[str, Any], minutes: Minutes) -> tuple[int, int]:
+    """(characters of the machine transcript, characters changed to reach the minutes' text)."""
+    machine_text = "".join(str(s.get("text", "")) for s in machine.get("segments", []))
+    return len(machine_text), Levenshtein.distance(machine_text, minutes.transcript.text)
 
 
 def etag(number: int) -> str:

@@ -6,7 +6,7 @@ stored as that model's JSON.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -51,6 +51,7 @@ FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.canceled}
 class Department(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
+    monthly_cap_hours: float | None = None  # optional; managers are alerted at 80 % and 100 %
 
 
 class User(SQLModel, table=True):
@@ -60,6 +61,7 @@ class User(SQLModel, table=True):
     role: str = Field(default=Role.clerk, max_length=20)
     department_id: int = Field(foreign_key="department.id", index=True)
     password_hash: str = ""
+    email: str = Field(default="", max_length=300)  # usage alerts for managers, where SMTP is set up
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -124,6 +126,9 @@ class Recording(SQLModel, table=True):
     audio_deleted_at: datetime | None = None
     # Deleted on request: audio, transcript and minutes are gone; the row stays for the usage ledger.
     deleted_at: datetime | None = None
+    # Quality: characters of the machine transcript, and how many the clerks changed in the minutes.
+    machine_chars: int | None = None
+    edited_chars: int | None = None
 
 
 class Job(SQLModel, table=True):
@@ -207,7 +212,21 @@ class UsageRecord(SQLModel, table=True):
     processing_seconds: float
     recorded_at: datetime = Field(default_factory=utcnow)
     month: str = Field(max_length=7, index=True)  # YYYY-MM in Asia/Tokyo
+    day: date | None = Field(default=None, index=True)  # the date in Asia/Tokyo
     fiscal_year: int = Field(index=True)  # April–March, Asia/Tokyo
+
+
+class UsageAlert(SQLModel, table=True):
+    """A department passed 80 % or 100 % of its monthly cap: shown once per month and level."""
+
+    __table_args__ = (UniqueConstraint("department_id", "month", "level", name="uq_usage_alert"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    month: str = Field(max_length=7)
+    level: int  # 80 or 100
+    created_at: datetime = Field(default_factory=utcnow)
+    emailed_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     session_hours: float = 12.0
     login_max_failures: int = 5
     login_window_minutes: float = 15.0
+    smtp_host: str = ""  # empty: usage alerts are shown on the dashboard only
+    smtp_port: int = 25
+    smtp_from: str = "kiroku@localhost"
     diarization: str = "auto"
     asr_model: str | None = None
 

@@ -49,6 +49,7 @@ def new_usage_record(
         processing_seconds=processing_seconds,
         recorded_at=moment,
         month=tokyo_month(moment),
+        day=tokyo_time(moment).date(),
         fiscal_year=fiscal_year(moment),
     )
 

@@ -21,8 +21,10 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.alerts import check_cap
 from api.models import Dictionary, DictionaryTerm, Job, JobStatus, Recording, TranscriptRecord, utcnow
 from api.queue import enqueue
+from api.settings import get_settings
 from api.usage import add_usage_once, new_usage_record
 from dictionaries.terms import Term
 from transcriber.errors import KirokuError, ModelMissing
@@ -235,8 +237,15 @@ def _store(
             stored.body, stored.model, stored.created_at = body, transcript.model or "", utcnow()
         db.add(stored)
         db.add(recording)
-        add_usage_once(db, new_usage_record(recording, transcript.model or config.model_name, seconds))
+        usage = new_usage_record(recording, transcript.model or config.model_name, seconds)
+        counted = add_usage_once(db, usage)
+        recording.machine_chars = len(transcript.text)
         job.status, job.stage, job.progress, job.finished_at = JobStatus.succeeded, "done", 1.0, utcnow()
         db.add(job)
         db.commit()
+        if counted:
+            try:
+                check_cap(db, recording.department_id, usage.month, get_settings())
+            except Exception:  # an alert must never fail the job that is already stored
+                log.exception("cap check failed for department %s", recording.department_id)
     return JobStatus.succeeded

@@ -17,7 +17,7 @@ from api.auth import CurrentCaller, DbSession
 from api.errors import ApiError, not_found
 from api.exports import MEDIA_TYPES, export
 from api.jobs import cancel, job_view, latest_job, store_recording
-from api.minutes import Minutes, current_minutes, etag, parse_etag
+from api.minutes import Minutes, current_minutes, edit_counts, etag, parse_etag
 from api.models import Dictionary, Job, Kind, MinutesRevision, Recording, Role, Source, TranscriptRecord, utcnow
 from api.settings import get_settings
 from api.storage import probe_upload, remove_audio, stream_to_file, uploads_dir
@@ -147,7 +147,9 @@ def list_recordings(
 @router.get("/{recording_id}", summary="録音と処理状況")
 def get_recording(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
     recording = visible_recording(db, caller, recording_id)
-    return recording_view(recording, latest_job(db, recording_id))
+    view = recording_view(recording, latest_job(db, recording_id))
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="details", request=request)
+    return view
 
 
 @router.post("/{recording_id}/cancel", summary="処理の取り消し")
@@ -241,7 +243,12 @@ def put_minutes(
     assert recording.id is not None
     stored = minutes.model_dump(mode="json", by_alias=True)
     db.add(MinutesRevision(recording_id=recording.id, number=number + 1, body=stored, author_id=caller.user_id))
-    audit(db, "recording.edit", caller=caller, recording_id=recording_id, detail=f"revision {number + 1}", commit=False)
+    machine = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording.id)).first()
+    if machine is not None:  # the quality figure: how much of the machine's text the clerks changed
+        recording.machine_chars, recording.edited_chars = edit_counts(machine.body, minutes)
+        db.add(recording)
+    detail = f"revision {number + 1}"
+    audit(db, "recording.edit", caller=caller, recording_id=recording_id, detail=detail, request=request, commit=False)
     try:
         db.commit()
     except Exception as error:  # two saves of the same revision at once: the unique key refuses one
@@ -252,14 +259,16 @@ def put_minutes(
 
 
 @router.get("/{recording_id}/minutes/revisions", summary="議事録の版の一覧")
-def list_revisions(recording_id: int, db: DbSession, caller: CurrentCaller) -> list[dict[str, Any]]:
+def list_revisions(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> list[dict[str, Any]]:
     visible_recording(db, caller, recording_id)
     rows = db.exec(
         select(MinutesRevision)
         .where(MinutesRevision.recording_id == recording_id)
         .order_by(col(MinutesRevision.number))
     ).all()
-    return [{"revision": r.number, "author_id": r.author_id, "created_at": r.created_at} for r in rows]
+    revisions = [{"revision": r.number, "author_id": r.author_id, "created_at": r.created_at} for r in rows]
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="revisions", request=request)
+    return revisions
 
 
 @router.get("/{recording_id}/export", summary="書き出し (docx, txt, srt, vtt, json)")
