@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.errors import ApiError, handle_api_error
-from api.routes import admin, auth, dashboard, health, recordings, usage
+from api.routes import admin, auth, dashboard, dictionaries, health, recordings, usage
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,6 @@ def create_app(upkeep: bool = False) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    for module in (auth, recordings, usage, dashboard, admin, health):
+    for module in (auth, recordings, usage, dashboard, admin, dictionaries, health):
         app.include_router(module.router)
     return app

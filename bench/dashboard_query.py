@@ -43,7 +43,8 @@ def seed(url: str, records: int) -> None:
     batch = 10_000
     with engine.begin() as conn:
         for offset in range(0, records, batch):
-            recordings, usage = [], []
+            recordings: list[dict[str, object]] = []
+            usage: list[dict[str, object]] = []
             for index in range(offset, min(records, offset + batch)):
                 at = start + timedelta(seconds=rng.uniform(0, 395 * 86400))
                 seconds = rng.uniform(300, 7200)
