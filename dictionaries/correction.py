@@ -14,6 +14,11 @@ Guards against false replacements:
 - two terms with one reading are never guessed between;
 - an alias that is only digits or Latin letters ("13" for 十三) is not applied: it is also
   ordinary text.
+
+A second pass reads short kanji runs every way the dictionary knows (重操 as じゅう+そう, not
+おも+みさお) and looks for terms of 4+ kana read exactly, allowing a 、 or ・ that Whisper put
+inside a compound (教育委員会、事務局). It never starts or ends on a particle, never crosses a
+number, and needs a kanji in the span, so kana words keep the stricter first pass.
 """
 
 from __future__ import annotations
@@ -21,16 +26,21 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz.distance import Hamming
 
-from dictionaries.reading import Token, reading_of, tokenize
+from dictionaries.reading import Token, other_readings, reading_of, tokenize
 from dictionaries.terms import Term, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
 MIN_NEAR_READING = 5
 MIN_KANA_READING = 4  # kana spelled-out names matched inside longer kana runs
 MAX_SPAN_TOKENS = 6
+MIN_ALTERNATIVE_READING = 4
+_KANJI = re.compile(r"[\u4e00-\u9fff々]")
+_INNER_PUNCTUATION = {"、", "・", "，", "､"}
+_TERMINAL = ""  # trie key marking a complete reading
 _KANA_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30faー]+")
 _PARTICLES = set("のにをはがでとへやもか")
 _NEVER_AT_EDGE = {"動詞", "助動詞", "形容詞", "補助記号", "空白"}
@@ -84,6 +94,14 @@ class Corrector:
         pattern = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
         self._alias_re = re.compile(pattern) if pattern else None
         self._max_reading = max((len(r) for r in self._exact), default=0)
+        self._trie: dict[str, Any] = {}
+        for reading, exact_term in self._exact.items():
+            if exact_term is None or len(reading) < MIN_ALTERNATIVE_READING:
+                continue
+            node = self._trie
+            for kana in reading:
+                node = node.setdefault(kana, {})
+            node[_TERMINAL] = exact_term
 
     def correct(self, text: str) -> tuple[str, list[Edit]]:
         """The corrected text and the edits, with offsets into the original ``text``."""
@@ -136,12 +154,18 @@ class Corrector:
             while position < len(reading):
                 found = None
                 if run.start() + position in starts:
-                    for length in range(min(len(reading) - position, self._max_reading), MIN_KANA_READING - 1, -1):
+                    # A 3-kana name counts only as a whole word: at the start of the kana and
+                    # followed by a particle or the end of the kana (くまたの, not やくまたび).
+                    shortest = MIN_READING if position == 0 else MIN_KANA_READING
+                    for length in range(min(len(reading) - position, self._max_reading), shortest - 1, -1):
                         term = self._exact.get(reading[position : position + length])
                         stop = run.start() + position + length
-                        if term is not None and (stop in ends or text[stop : stop + 1] in _PARTICLES):
-                            found = (length, term)
-                            break
+                        follows = text[stop : stop + 1]
+                        whole = follows in _PARTICLES or stop == run.end()
+                        if term is None or not (whole or (length >= MIN_KANA_READING and stop in ends)):
+                            continue
+                        found = (length, term)
+                        break
                 if found is None:
                     position += 1
                     continue
@@ -168,8 +192,70 @@ class Corrector:
             end_index, edit = found
             if edit is not None:
                 edits.append(edit)
+                taken.append((edit.start, edit.end))
+            else:  # already right: no other pass may touch it
+                taken.append((tokens[i].start, tokens[end_index - 1].end))
             i = end_index
+        return edits + self._alternative_edits(text, tokens, taken)
+
+    @staticmethod
+    def _readings(token: Token) -> tuple[str, ...]:
+        if len(token.surface) <= 2 and _KANJI.search(token.surface):
+            return tuple({token.reading, *other_readings(token.surface)})
+        return (token.reading,)
+
+    def _alternative_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
+        """Terms read exactly when short kanji may take any of their readings (see the module notes)."""
+        edits: list[Edit] = []
+        i = 0
+        while i < len(tokens):
+            best = self._alternative_match(tokens, i)
+            if best is None:
+                i += 1
+                continue
+            end_index, term = best
+            start, end = tokens[i].start, tokens[end_index].end
+            before = text[start:end]
+            if before != term.term and not any(start < b and a < end for a, b in taken):
+                edits.append(Edit(start, end, before, term.term, term.term, "reading"))
+                taken.append((start, end))
+            i = end_index + 1
         return edits
+
+    def _alternative_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
+        first = tokens[i]
+        if first.pos in {"助詞", "補助記号", "空白"} or first.is_number:
+            return None
+        states: list[dict[str, Any]] = [self._trie]
+        best: tuple[int, Term] | None = None
+        has_kanji = False
+        for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS + 2)):
+            token = tokens[j]
+            if token.surface in _INNER_PUNCTUATION and j > i:
+                continue
+            if token.pos in _NEVER_INSIDE or token.is_number:
+                break
+            has_kanji = has_kanji or bool(_KANJI.search(token.surface))
+            advanced: list[dict[str, Any]] = []
+            for state in states:
+                for reading in self._readings(token):
+                    node: dict[str, Any] | None = state
+                    for kana in reading:
+                        node = node.get(kana) if node is not None else None
+                        if node is None:
+                            break
+                    if node is not None and all(node is not s for s in advanced):
+                        advanced.append(node)
+            states = advanced
+            if not states:
+                break
+            if token.pos == "助詞" or not has_kanji:
+                continue
+            for state in states:
+                term = state.get(_TERMINAL)
+                if term is not None:
+                    best = (j, term)
+        return best
 
     def _match_at(
         self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]

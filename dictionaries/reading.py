@@ -23,11 +23,29 @@ class Token:
 
 
 @lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    from sudachipy import dictionary
+
+    return dictionary.Dictionary(dict="core")
+
+
+@lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    from sudachipy import SplitMode, dictionary
+    from sudachipy import SplitMode
 
     # Mode A (shortest units) so a misheard name is not hidden inside a longer compound.
-    return dictionary.Dictionary(dict="core").tokenizer(mode=SplitMode.A)
+    return _dictionary().tokenizer(mode=SplitMode.A)
+
+
+@lru_cache(maxsize=20_000)
+def other_readings(surface: str) -> tuple[str, ...]:
+    """Every reading the dictionary knows for a written form (重: じゅう, おも, かさね …).
+
+    Whisper spells an unfamiliar word with kanji chosen for their sound (十三 → 重操); the
+    analyser then reads each kanji by its most common reading, often not the one Whisper meant.
+    """
+    readings = {to_hiragana(m.reading_form()) for m in _dictionary().lookup(surface)}
+    return tuple(sorted(r for r in readings if r))
 
 
 def tokenize(text: str) -> list[Token]:

@@ -91,3 +91,28 @@ def test_five_thousand_terms_load_fast() -> None:
     corrector = Corrector(terms)
     corrector.correct("本日の会議では、来年度の予算について議論します。" * 20)
     assert time.perf_counter() - started < 5.0  # generous bound; the benchmark measures the real figure
+
+
+@pytest.mark.parametrize(
+    "heard,expected",
+    [
+        ("先日、特則上が届きました。", "先日、督促状が届きました。"),  # 上 read じょう, not うえ
+        ("一般共想入札で行います。", "一般競争入札で行います。"),  # 共 きょう, 想 そう
+        ("教育委員会、事務局の者です。", "教育委員会事務局の者です。"),  # a comma Whisper put inside
+    ],
+)
+def test_kanji_chosen_for_their_sound_are_read_every_way(heard: str, expected: str) -> None:
+    corrector = Corrector(
+        [
+            Term("督促状", "とくそくじょう"),
+            Term("一般競争入札", "いっぱんきょうそうにゅうさつ"),
+            Term("教育委員会事務局", "きょういくいいんかいじむきょく"),
+        ]
+    )
+    assert corrector.correct(heard)[0] == expected
+
+
+def test_other_readings_do_not_touch_ordinary_words() -> None:
+    corrector = Corrector([Term("督促状", "とくそくじょう"), Term("上町", "うえまち")])
+    for text in ("特則の上で話します。", "上から順に、説明します。", "会議は、上半期の報告です。"):
+        assert corrector.correct(text) == (text, [])
