@@ -147,9 +147,9 @@ def list_recordings(
 @router.get("/{recording_id}", summary="録音と処理状況")
 def get_recording(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
     recording = visible_recording(db, caller, recording_id)
-    view = recording_view(recording, latest_job(db, recording_id))
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="details", request=request)
-    return view
+    # Not audited: pages poll this for progress, and it shows only what the (unaudited) list shows.
+    # Views of the content (transcript, minutes, audio, exports) are audited.
+    return recording_view(recording, latest_job(db, recording_id))
 
 
 @router.post("/{recording_id}/cancel", summary="処理の取り消し")

@@ -125,7 +125,6 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
 # The audit event a successful call writes (None: not audited, e.g. listings and reads of dictionaries).
 AUDITED: dict[str, str] = {
     "POST recordings": "recording.upload",
-    "GET recording": "recording.view",
     "POST cancel (queued)": "recording.cancel",
     "DELETE recording": "recording.delete",
     "GET transcript": "recording.view",
