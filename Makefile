@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -q && apt-get install -y -q chromium; \
+		apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; \
 	else echo "browser tests will be skipped: install Debian's chromium (apt-get install chromium)"; fi
 
 test: lint typecheck $(CHROMIUM)

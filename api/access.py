@@ -17,7 +17,13 @@ def can_see(caller: Caller, recording: Recording) -> bool:
     return caller.role == Role.admin or recording.department_id == caller.user.department_id
 
 
+# Ids are 32-bit integers in PostgreSQL; a larger one (a guess, a typo) is simply not found.
+MAX_ID = 2**31 - 1
+
+
 def visible_recording(db: Session, caller: Caller, recording_id: int) -> Recording:
+    if not 0 < recording_id <= MAX_ID:  # the database would refuse to compare (a 500)
+        raise not_found()
     recording = db.get(Recording, recording_id)
     if recording is None or not can_see(caller, recording):
         raise not_found()

@@ -11,7 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.errors import ApiError, handle_api_error
-from api.routes import admin, auth, dashboard, dictionaries, health, recordings, usage
+from api.routes import (
+    admin,
+    auth,
+    dashboard,
+    dictionaries,
+    health,
+    publication,
+    recordings,
+    search,
+    term_proposals,
+    uploads,
+    usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +31,10 @@ log = logging.getLogger(__name__)
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()]
+    # Where and what only: the input is not echoed (it may be huge, or NaN, which JSON cannot carry).
+    errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
     return JSONResponse(
-        {"detail": "入力内容に誤りがあります。" + " / ".join(problems), "code": "invalid", "errors": error.errors()},
+        {"detail": "入力内容に誤りがあります。" + " / ".join(problems), "code": "invalid", "errors": errors},
         status_code=422,
     )
 
@@ -60,6 +74,18 @@ def create_app(upkeep: bool = False) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    for module in (auth, recordings, usage, dashboard, admin, dictionaries, health):
+    for module in (
+        auth,
+        recordings,
+        usage,
+        dashboard,
+        admin,
+        dictionaries,
+        publication,
+        term_proposals,
+        search,
+        uploads,
+        health,
+    ):
         app.include_router(module.router)
     return app

@@ -6,12 +6,17 @@ instead of overwriting another clerk's work.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any
 
-from pydantic import BaseModel, Field
+from fastapi import Request
+from pydantic import BaseModel, Field, model_validator
 from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session, col, select
 
+from api.errors import ApiError
 from api.models import MinutesRevision, Recording, TranscriptRecord
 from transcriber.transcript import Transcript
 
@@ -48,9 +53,95 @@ HEADER_FIELDS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# Characters minutes cannot hold: C0 controls other than tab and line breaks, DEL, lone surrogates and
+# non-characters. PostgreSQL refuses NUL, Word documents refuse them all, UTF-8 cannot encode surrogates.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# No time in a transcript may lie beyond this (a week): exports turn times into clocks.
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
+def unsafe_character(value: object) -> str | None:
+    """The first unusable character (as ``U+XXXX``) in any string or key of a JSON-like value, else None."""
+    pending = [value]
+    while pending:  # a loop, not recursion: the value may be nested as deep as JSON allows
+        item = pending.pop()
+        if isinstance(item, str):
+            found = UNSAFE_CHARACTERS.search(item)
+            if found:
+                return f"U+{ord(found.group()):04X}"
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return None
+
+
 class Minutes(BaseModel):
     header: dict[str, str] = Field(default_factory=dict)
     transcript: Transcript
+
+    @model_validator(mode="before")
+    @classmethod
+    def _characters(cls, data: Any) -> Any:
+        code = unsafe_character(data)
+        if code is not None:
+            raise ValueError(f"使えない文字 ({code}) が含まれています")
+        return data
+
+    @model_validator(mode="after")
+    def _times(self) -> Minutes:
+        transcript = self.transcript
+        times = [transcript.duration]
+        for segment in transcript.segments:
+            times += [segment.start, segment.end, *(t for w in segment.words for t in (w.start, w.end))]
+        times += [t for turn in transcript.turns for t in (turn.start, turn.end)]
+        if not all(math.isfinite(t) and t <= MAX_SECONDS for t in times):
+            raise ValueError(f"時刻は {MAX_SECONDS:.0f} 秒以内の有限の値にしてください")
+        return self
+
+
+MAX_MINUTES_BYTES = 64 * 1024**2  # a 3-hour meeting's minutes with word timings take about 5 MB
+# What PUT minutes accepts, for the OpenAPI page (the body is read by ``minutes_json``, not by FastAPI).
+MINUTES_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "required": ["transcript"]}}},
+        "description": "GET で読んだ議事録 (header と transcript)。",
+    }
+}
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+async def minutes_json(request: Request) -> dict[str, Any]:
+    """The body of a minutes save, read strictly (a FastAPI dependency).
+
+    Standard JSON only: no NaN or Infinity, no number beyond a float's range, at most 64 MB, and no
+    deeper than the parser copes with. Anything else is refused with a Japanese message (422, or
+    413 when too large), never a 500 or FastAPI's English 400.
+    """
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_MINUTES_BYTES:
+            raise ApiError(413, "too_large", f"議事録が大きすぎます(上限 {MAX_MINUTES_BYTES // 1024**2} MB)。")
+    try:
+        body = json.loads(bytes(raw), parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as error:  # bad UTF-8 and bad JSON are ValueErrors too
+        raise ApiError(422, "invalid_minutes", "議事録の形式が正しくありません: JSON として読めません。") from error
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid_minutes", "議事録の形式が正しくありません: JSON のオブジェクトではありません。")
+    return body
 
 
 def edit_counts(machine: dict[str, Any], minutes: Minutes) -> tuple[int, int]:
@@ -63,9 +154,13 @@ def etag(number: int) -> str:
     return f'"r{number}"'
 
 
+_ETAG = re.compile(r'(?:W/)?"?r([0-9]{1,9})"?')
+
+
 def parse_etag(value: str) -> int | None:
-    value = value.strip().removeprefix("W/").strip('"')
-    return int(value[1:]) if value.startswith("r") and value[1:].isdigit() else None
+    """The revision an If-Match names (``"r3"``, ``W/"r3"``, ``r3``); None for anything else."""
+    found = _ETAG.fullmatch(value.strip())
+    return int(found.group(1)) if found else None
 
 
 def latest_revision(db: Session, recording_id: int) -> MinutesRevision | None:

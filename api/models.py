@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 
@@ -238,3 +239,83 @@ class AuditEvent(SQLModel, table=True):
     recording_id: int | None = Field(default=None, index=True)
     detail: str = Field(default="", max_length=2000)
     ip: str = Field(default="", max_length=64)
+
+
+# --- issue 8: publication copies, dictionary feedback, full-text search ----------------------------
+
+
+class PublicationCopy(SQLModel, table=True):
+    """公開用: the masking of one recording's minutes (``api.masking``); the minutes stay unchanged.
+
+    ``body`` holds the spans (automatic candidates and manual additions, each proposed, confirmed
+    or rejected); ``revision`` is the ETag, as for the minutes.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", unique=True, index=True)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    revision: int = 1
+    minutes_revision: int = 0  # the minutes' revision the candidates were found in
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TermProposal(SQLModel, table=True):
+    """辞書に追加: a clerk's correction proposed as a term of the department's dictionary."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    recording_id: int | None = Field(default=None, foreign_key="recording.id", index=True)
+    term: str = Field(max_length=200)
+    reading: str = Field(default="", max_length=400)
+    alias: str = Field(default="", max_length=200)  # what the recogniser wrote
+    category: str = Field(default="", max_length=100)
+    segment: int | None = None
+    start: int | None = None
+    end: int | None = None
+    status: str = Field(default="proposed", max_length=20, index=True)  # proposed | accepted | rejected
+    proposed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    dictionary_id: int | None = Field(default=None, foreign_key="dictionary.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+
+
+class SearchDocument(SQLModel, table=True):
+    """One recording in the full-text index (``api.search``): what was indexed, its normalised text
+    and its bigrams.
+
+    ``norm`` holds the normalised text of the recording's rows (``SearchSegment``, in ``ordinal``
+    order: the header fields first, then the utterances), one per line. ``grams`` (PostgreSQL: a
+    text[] with a GIN index) lists the recording's distinct character bigrams; SQLite keeps them in
+    the FTS5 table ``searchfts`` instead and leaves this empty.
+    """
+
+    recording_id: int = Field(foreign_key="recording.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    source: str = Field(default="transcript", max_length=20)  # transcript | minutes
+    revision: int = 0
+    chars: int = 0  # normalised characters, for length normalisation of the ranking
+    header_rows: int = 0  # the first lines of ``norm`` are header fields
+    norm: str = Field(default="", sa_column=Column(Text, nullable=False))
+    grams: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON().with_variant(ARRAY(Text()), "postgresql"), nullable=False),
+    )
+    indexed_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchSegment(SQLModel, table=True):
+    """One utterance (or a header field: segment -1) of an indexed recording, as shown."""
+
+    __table_args__ = (Index("ix_searchsegment_recording_ordinal", "recording_id", "ordinal"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id")
+    ordinal: int  # its line in ``SearchDocument.norm``
+    segment: int  # the utterance's index in the minutes; -1 for a header field
+    field: str = Field(default="", max_length=50)  # the header field of segment -1
+    start: float = 0.0
+    speaker: str = Field(default="", max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))

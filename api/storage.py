@@ -8,12 +8,30 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope, Send
+
 from api.errors import ApiError
+from api.settings import get_settings
 from transcriber.audio import AudioInfo, probe
-from transcriber.errors import KirokuError
+from transcriber.errors import AudioTooLong, KirokuError
 
 CHUNK = 1024 * 1024
-_SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+# The stored file keeps its extension only when it is one of these: FFmpeg picks some demuxers by the
+# extension alone, and an "audio" file stored as .m3u8 would be read as a playlist of other local files.
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".wave", ".flac", ".mp3", ".m4a", ".aac", ".mp4", ".mov", ".ogg", ".oga", ".opus", ".webm", ".weba"}
+    | {".wma", ".mka", ".mkv", ".3gp", ".amr", ".aif", ".aiff", ".caf"}
+)
+# Not in a file name shown to people: control characters, non-characters and the marks that reverse
+# the direction of text (U+202E makes "gnp.exe" look like "exe.png").
+_NAME_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+MAX_NAME = 300  # Recording.original_filename
+# The form's other fields of an upload: at most this many, each at most this large.
+MAX_FORM_FIELDS, MAX_FORM_PART = 64, 64 * 1024
+_FORM_ALLOWANCE = (MAX_FORM_FIELDS + 1) * MAX_FORM_PART  # those fields and the multipart framing
 
 
 def audio_dir(storage: Path) -> Path:
@@ -28,14 +46,78 @@ def uploads_dir(storage: Path) -> Path:
     return path
 
 
+def original_name(filename: str | None) -> str:
+    """The user's file name, kept as metadata only: its last part after ``/`` or ``\\`` (browsers on
+    Windows may send the whole local path, with the user's name in it), without control characters,
+    at most 300 characters with its extension kept."""
+    name = _NAME_JUNK.sub("", re.split(r"[/\\]", filename or "")[-1]).strip()
+    if name.strip(".") == "":
+        name = "recording"
+    if len(name) > MAX_NAME:
+        suffix = Path(name).suffix if len(Path(name).suffix) <= 10 else ""
+        name = name[: MAX_NAME - len(suffix)] + suffix
+    return name
+
+
 def new_audio_name(original_filename: str) -> str:
     """A server-chosen name: the user's file name never becomes a path (no traversal)."""
     suffix = Path(original_filename).suffix.lower()
-    return uuid.uuid4().hex + (suffix if _SAFE_SUFFIX.match(suffix) else "")
+    return uuid.uuid4().hex + (suffix if suffix in AUDIO_SUFFIXES else "")
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"ファイルが大きすぎます(上限 {limit / 1024**3:.1f} GB)。")
+    return ApiError(413, "too_large", f"ファイルが大きすぎます(上限 {_size(limit)})。")
+
+
+def _size(limit: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if limit >= size:
+            return f"{limit / size:.1f} {unit}"
+    return f"{limit} バイト"
+
+
+class UploadRoute(APIRoute):
+    """A route whose request body may not exceed the upload limit (plus the form's other fields).
+
+    Checked as the body arrives, by its Content-Length at once or else by counting, so an oversize
+    upload is refused before it is spooled whole to a temporary file (which happens before the
+    endpoint runs).
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().handle(scope, receive, send)
+            return
+        upload_limit = get_settings().max_upload_bytes
+        limit = upload_limit + _FORM_ALLOWANCE
+        refusal = too_large(upload_limit)
+        answer = JSONResponse({"detail": refusal.message, "code": refusal.code}, status_code=413)
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await answer(scope, receive, send)
+            return
+        received, exceeded = 0, False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                exceeded = True
+                raise refusal
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not exceeded:  # the app's own answer to the aborted body is replaced by the 413
+                await send(message)
+
+        try:
+            await super().handle(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded:
+            await answer(scope, receive, send)
 
 
 def stream_to_file(source: BinaryIO, target: Path, limit: int) -> int:
@@ -60,6 +142,9 @@ def probe_upload(path: Path) -> AudioInfo:
     """Check that an upload is audio we can decode; a refused file is deleted."""
     try:
         info = probe(path)
+    except AudioTooLong as error:
+        path.unlink(missing_ok=True)
+        raise ApiError(413, "too_long", f"{error.ja}。") from error
     except KirokuError as error:
         path.unlink(missing_ok=True)
         raise ApiError(415, "not_audio", f"{error.ja}。対応形式: wav, flac, mp3, m4a, ogg, webm, wma, mp4") from error

@@ -1,13 +1,16 @@
 """Reading and writing dictionary CSV as clerks keep it in Excel: UTF-8 (with or without BOM) or Shift_JIS.
 
 Every problem is reported with its row number (the header is row 1, as Excel shows it), and
-good rows are kept, so one typo does not throw away a dictionary of thousands of terms.
+good rows are kept, so one typo does not throw away a dictionary of thousands of terms. Whatever the
+bytes, reading raises nothing but :class:`DictionaryFormatError` (the file as a whole is unusable).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,11 @@ class DictionaryFormatError(ValueError):
     """The file as a whole cannot be read (encoding, missing header)."""
 
 
+# Characters no cell may hold: C0 controls other than tab and line breaks, DEL, and the code points
+# that are not characters (a database text column refuses NUL; Word documents refuse all of them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 @dataclass(frozen=True)
 class RowIssue:
     row: int
@@ -41,17 +49,17 @@ class ParsedDictionary:
     terms: list[Term] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)  # rows skipped
     warnings: list[RowIssue] = field(default_factory=list)  # rows kept, with a remark
+    rows: dict[str, int] = field(default_factory=dict)  # each kept term's first row number
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932")
+        if data.startswith(b"\xef\xbb\xbf"):  # a BOM promises UTF-8: no falling back to Shift_JIS
+            return data[3:].decode("utf-8")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp932")
     except UnicodeDecodeError as exc:
         raise DictionaryFormatError(
             "文字コードを判別できません。UTF-8 か Shift_JIS で保存してください "
@@ -75,11 +83,34 @@ def _column_map(header: list[str]) -> dict[str, int]:
     return found
 
 
+def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
+    """(row number, cells) per record; cells None for a record the csv module cannot read.
+
+    ``newline=""`` as the csv module asks: line breaks inside quoted cells are kept, and a file
+    saved with CR line ends (Excel for Mac) reads as rows instead of failing.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    number = 0
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # e.g. a cell over the csv module's 128 KB limit; the reader goes on
+            values = None
+        yield number, values
+
+
 def parse_csv(text: str) -> ParsedDictionary:
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
+    records = _records(text)
+    opening = next(records, None)
+    if opening is None:
         raise DictionaryFormatError("ファイルが空です (the file is empty)")
-    columns = _column_map(rows[0])
+    header = opening[1]
+    if header is None:
+        raise DictionaryFormatError("1行目の見出しを読み込めません (the header row cannot be read)")
+    columns = _column_map(header)
     result = ParsedDictionary()
     seen: dict[str, int] = {}
 
@@ -87,8 +118,16 @@ def parse_csv(text: str) -> ParsedDictionary:
         index = columns.get(key)
         return values[index].strip() if index is not None and index < len(values) else ""
 
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in records:
+        if values is None:
+            result.errors.append(RowIssue(number, "行を読み込めません。セルが長すぎます (the row cannot be read)"))
+            continue
         if not any(v.strip() for v in values):
+            continue
+        control = next((found for v in values if (found := _CONTROL.search(v))), None)
+        if control is not None:
+            code = f"U+{ord(control.group()):04X}"
+            result.errors.append(RowIssue(number, f"使えない制御文字 ({code}) が含まれています (control character)"))
             continue
         term = cell(values, "term")
         if not term:
@@ -113,12 +152,18 @@ def parse_csv(text: str) -> ParsedDictionary:
             )
             continue
         seen[term] = len(result.terms)
+        result.rows[term] = number
         result.terms.append(Term(term, reading, aliases, cell(values, "category")))
     return result
 
 
+def parse_csv_bytes(data: bytes) -> ParsedDictionary:
+    """The file's bytes as uploaded: decoded (UTF-8 with or without BOM, or Shift_JIS), then parsed."""
+    return parse_csv(decode_csv_bytes(data))
+
+
 def read_csv(path: str | Path) -> ParsedDictionary:
-    return parse_csv(decode_csv_bytes(Path(path).read_bytes()))
+    return parse_csv_bytes(Path(path).read_bytes())
 
 
 def write_csv(terms: list[Term], encoding: str = "utf-8-sig") -> bytes:

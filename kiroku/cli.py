@@ -109,6 +109,9 @@ def transcribe(
     diarization: Annotated[
         str, typer.Option(help="話者分離 / speaker diarization: auto | embedded | pyannote | off")
     ] = "auto",
+    channels: Annotated[
+        str, typer.Option(help="ステレオの左右 = 話者 / stereo: auto | split (左 left S1, 右 right S2) | mix")
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
 ) -> None:
@@ -136,6 +139,7 @@ def transcribe(
                 language=None if language == "auto" else language,
                 beam_size=beam_size,
                 diarization=diarization,
+                channels=channels,
             )
         )
         hints = SpeakerHints(speakers, min_speakers, max_speakers)

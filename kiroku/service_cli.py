@@ -1,4 +1,5 @@
-"""Service commands: ``kiroku serve``, ``kiroku worker``, ``kiroku user add``, ``kiroku token add``."""
+"""Service commands: ``kiroku serve``, ``kiroku worker``, ``kiroku user add``, ``kiroku token add``,
+``kiroku device add`` and ``kiroku device push`` (a meeting-room device's upload)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.models import Role
+from api.models import Kind, Role
 
 user_app = typer.Typer(help="利用者の管理 / manage user accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API トークン / bearer tokens for scripts.", no_args_is_help=True)
+device_app = typer.Typer(help="会議室の録音機器 / meeting-room devices.", no_args_is_help=True)
 
 
 def _logging(level: str) -> None:
@@ -130,8 +133,88 @@ def token_add(
     typer.echo(token)
 
 
+@device_app.command("add")
+def device_add(
+    room: Annotated[str, typer.Argument(help="会議室などの名前 / room name")],
+    department: Annotated[str, typer.Option(help="部署名 (なければ作成) / department (created if new)")],
+) -> None:
+    """録音機器を登録し、機器キーを表示します (一度だけ) / Register a device; its key is shown once."""
+    from sqlmodel import Session
+
+    from api.accounts import AccountError, add_device
+    from api.bootstrap import prepare
+    from api.db import get_engine
+    from api.settings import get_settings
+
+    prepare(get_settings())
+    try:
+        with Session(get_engine()) as db:
+            device, key = add_device(db, room, department)
+    except AccountError as error:
+        typer.echo(f"kiroku: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"added device {device.name} (id {device.id}, department {department})")
+    typer.echo(f"key: {key}")
+
+
+@device_app.command("push")
+def device_push(
+    file: Annotated[Path, typer.Argument(help="録音ファイル / the recording")],
+    server: Annotated[str, typer.Option(help="サーバーの URL / e.g. https://kiroku.example.jp")],
+    key: Annotated[str, typer.Option(envvar="KIROKU_DEVICE_KEY", help="機器キー / device key")],
+    title: Annotated[str, typer.Option(help="タイトル / title")] = "",
+    kind: Annotated[Kind, typer.Option(help="会議・面談・交渉・電話 / kind of recording")] = Kind.meeting,
+    recording_id: Annotated[
+        str | None, typer.Option(help="機器側の録音 ID (既定: 内容の SHA-256) / device recording id")
+    ] = None,
+    held_at: Annotated[str | None, typer.Option(help="開催日時 ISO 8601 / when it was held")] = None,
+    speakers: Annotated[int | None, typer.Option(min=1, max=20, help="話者数 / expected speakers")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="1 回の通信の待ち時間 (秒) / per-request timeout")] = 60.0,
+    retries: Annotated[int, typer.Option(min=0, help="続けて失敗できる回数 / retries in a row")] = 10,
+    chunk_size: Annotated[int, typer.Option(min=1024, help="1 回に送るバイト数 / bytes per PATCH")] = 4 * 1024**2,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
+) -> None:
+    """録音をサーバーへ送ります (再開可能) / Upload a recording (resumable, tus 1.0).
+
+    Exit codes: 0 the server has the recording (its id on stdout), 3 the file cannot be read,
+    11 the key was refused, 12 the file was refused, 13 gave up after the retries,
+    14 the recording id is in use for another file, 130 interrupted.
+    """
+    from kiroku.device_push import PushError, PushOptions, push
+
+    options = PushOptions(
+        server=server,
+        key=key,
+        title=title,
+        kind=kind.value,
+        recording_id=recording_id,
+        held_at=held_at,
+        speakers=speakers,
+        timeout=timeout,
+        retries=retries,
+        chunk_size=chunk_size,
+        quiet=quiet,
+    )
+    try:
+        result = push(file, options)
+    except PushError as error:
+        typer.echo(f"kiroku: {error.message}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("kiroku: 中断しました / interrupted", err=True)
+        raise typer.Exit(130) from None
+    how = "既に受け付け済み / already on the server" if result.already else "受け付けました / accepted"
+    typer.echo(
+        f"kiroku: 録音 {result.recording_id} を{how} (status {result.status}; "
+        f"sent {result.sent} of {result.size} bytes, resumed {result.resumes} times)",
+        err=True,
+    )
+    typer.echo(str(result.recording_id))
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(worker)
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
+    app.add_typer(device_app, name="device")

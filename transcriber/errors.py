@@ -48,6 +48,17 @@ class UnsupportedCodec(KirokuError):
     en = "unsupported audio codec"
 
 
+# The longest recording kiroku takes (a whole day of council sittings). A longer one would need more
+# memory than a worker has (16 kHz float32: 230 MB an hour); a tiny file that decodes to more is a bomb.
+MAX_HOURS = 12
+
+
+class AudioTooLong(KirokuError):
+    exit_code = 6  # like an unsupported codec: this file, as it is, is beyond what kiroku takes
+    ja = f"録音が長すぎます({MAX_HOURS}時間まで)"
+    en = f"the recording is too long ({MAX_HOURS} hours at most)"
+
+
 class EmptyAudio(KirokuError):
     exit_code = 7
     ja = "音声の長さが0秒です"

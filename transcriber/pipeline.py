@@ -13,12 +13,13 @@ from dictionaries.correction import Corrector
 from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
+from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
 from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
-from transcriber.progress import StagedProgress, StageProgressFn
-from transcriber.speakers import assign_speakers, speakers_in_order
+from transcriber.progress import ProgressFn, StagedProgress, StageProgressFn
+from transcriber.speakers import assign_speakers, fit_to_turns, speakers_in_order
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, SpeakerTurn, Transcript, Word
 from transcriber.utterances import split_utterances
@@ -37,6 +38,12 @@ class SpeakerHints:
     minimum: int | None = None
     maximum: int | None = None
 
+    def allow(self, count: int) -> bool:
+        """Whether the hints admit ``count`` speakers."""
+        if self.exact is not None:
+            return self.exact == count
+        return (self.minimum or 1) <= count <= (self.maximum or count)
+
 
 @dataclass(frozen=True)
 class PipelineOptions:
@@ -47,6 +54,7 @@ class PipelineOptions:
     beam_size: int = 5
     batch_size: int | None = None  # None: 16 on GPU, 1 (sequential) on CPU
     diarization: str = "auto"  # auto | embedded | pyannote | off (transcriber.diarization.loader)
+    channels: str = "auto"  # auto | split | mix: stereo speakers by channel (transcriber.channels)
     vad: VadOptions = field(default_factory=VadOptions)
 
 
@@ -88,6 +96,7 @@ class Pipeline:
 
     def __init__(self, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
+        check_mode(self.options.channels)
         self.plan = choose_device(self.options.device, self.options.compute_type, batch_size=self.options.batch_size)
         self.model_path = resolve_model(self.options.model)
         self.recognizer = Recognizer(
@@ -126,21 +135,37 @@ class Pipeline:
         progress: StageProgressFn | None = None,
         terms: list[Term] | None = None,
         speakers: SpeakerHints | None = None,
+        channels: str | None = None,
     ) -> Transcript:
+        """``channels`` overrides the options' stereo handling for this recording (auto | split | mix)."""
+        mode = check_mode(channels or self.options.channels)
+        hints = speakers or SpeakerHints()
         staged = StagedProgress(progress, _STAGE_WEIGHTS)
-        audio = decode(path, staged.stage("decode"))
-        # Diarization runs beside recognition: the two stages share the machine's cores.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
-            diarizing = background.submit(self.diarize, audio, speakers or SpeakerHints())
-            segments = self._recognise(audio, staged)
-            turns = diarizing.result()
-        if turns:
-            segments = assign_speakers(segments, turns)
+        # Stereo is looked at only where it could decide the speakers; the channels are not kept.
+        look = mode == "split" or (mode == "auto" and self.options.diarization != "off")
+        analyzer = ChannelAnalyzer(self.options.vad) if look else None
+        audio = decode(path, staged.stage("decode"), analyzer)
+        duration = round(len(audio) / SAMPLE_RATE, 3)
+        by_channel = channel_turns(analyzer.activity() if analyzer else None, mode, hints.allow(2), self.options.vad)
+        if by_channel is not None:
+            del audio  # each channel is decoded again on its own: one recording's worth in memory at a time
+            staged.stage("vad")(1.0)  # the channels' speech was found while decoding
+            segments = self._recognise_channels(path, by_channel, staged.stage("asr"))
+            turns = by_channel
+        else:
+            # Diarization runs beside recognition: the two stages share the machine's cores.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
+                diarizing = background.submit(self.diarize, audio, hints)
+                spans = detect_speech(audio, self.options.vad, staged.stage("vad"))
+                segments = self._recognise(audio, spans, staged.stage("asr"))
+                turns = diarizing.result()
+            if turns:
+                segments = assign_speakers(segments, turns)
         corrections: list[Correction] = []
         if terms:  # last, so the undo records point at the final segments
             segments, corrections = apply_terms(segments, Corrector(terms))
         return Transcript(
-            duration=round(len(audio) / SAMPLE_RATE, 3),
+            duration=duration,
             language=self.recognizer.language or "ja",
             speakers=speakers_in_order(segments),
             segments=segments,
@@ -149,18 +174,43 @@ class Pipeline:
             model=Path(self.model_path).name,
         )
 
-    def _recognise(self, audio: np.ndarray, staged: StagedProgress) -> list[Segment]:
+    def _recognise(self, audio: np.ndarray, spans: list[Span], asr_progress: ProgressFn) -> list[Segment]:
         recognizer = self.recognizer
         vad = self.options.vad
-        spans = detect_speech(audio, vad, staged.stage("vad"))
         stretches = plan_clips(audio, spans, vad, vad.max_clip if recognizer.batched else vad.max_run)
         speech = sum(c.length for c in stretches)
         log.info("%.1f s of audio, %d stretches, %.1f s of speech", len(audio) / SAMPLE_RATE, len(stretches), speech)
-        asr_progress = staged.stage("asr")
         segments: list[Segment] = []
         for raw in recognizer.transcribe(audio, stretches):
             segments.extend(_to_segments(raw))
             asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
         segments.extend(self._fill_skipped_speech(audio, spans, segments))
         asr_progress(1.0)
+        return sorted(segments, key=lambda s: s.start)
+
+    def _recognise_channels(self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn) -> list[Segment]:
+        """Each channel recognised on its own, silenced outside its party's turns.
+
+        Measured on stereo calls built from the fixtures, this beats recognising the mix wherever
+        the parties overlap (the mix garbles both), and one party's leak never becomes the other's words.
+        """
+        total = sum(t.end - t.start for t in turns) or 1.0
+        done = 0.0
+        segments: list[Segment] = []
+        for channel in (0, 1):
+            speaker = f"S{channel + 1}"
+            own = [t for t in turns if t.speaker == speaker]
+            if not own:
+                continue
+            share = sum(t.end - t.start for t in own) / total
+
+            def report(fraction: float, offset: float = done, width: float = share) -> None:
+                progress(offset + width * fraction)
+
+            audio = silence_outside(decode(path, channel=channel), own, self.options.vad.pad)
+            found = self._recognise(audio, [Span(t.start, t.end) for t in own], report)
+            del audio
+            segments.extend(fit_to_turns([s.model_copy(update={"speaker": speaker}) for s in found], own))
+            done += share
+        progress(1.0)
         return sorted(segments, key=lambda s: s.start)

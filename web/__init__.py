@@ -1,1 +1,2 @@
-"""The clerks' Japanese web pages, served by the API. Not built yet (issue 6)."""
+"""The clerks' Japanese web pages (issue 6), served with the API: Jinja2 shells in ``templates/``,
+vanilla ES modules and CSS in ``static/`` (no build step, no CDN). ``web.pages.mount`` adds them."""

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from api.alerts import check_cap
 from api.models import Dictionary, DictionaryTerm, Job, JobStatus, Recording, TranscriptRecord, utcnow
 from api.queue import enqueue
+from api.search import index_recording
 from api.settings import get_settings
 from api.usage import add_usage_once, new_usage_record
 from dictionaries.terms import Term
@@ -209,7 +210,10 @@ def run_job(engine: Engine, job_id: int, transcribe: TranscribeFn, config: Runne
         _finish(engine, job_id, token, JobStatus.failed, f"{error.ja}。")
         return JobStatus.failed
     except Exception as error:
-        log.exception("job %s crashed", job_id)
+        # The kind of error only: its message and traceback may quote the transcript or the audio's
+        # path (a validation error shows its input). They are logged at DEBUG for the one debugging it.
+        log.error("job %s crashed: %s", job_id, type(error).__name__)
+        log.debug("job %s crashed", job_id, exc_info=True)
         _retry_or_fail(engine, attempt_job, token, f"内部エラー ({type(error).__name__})", config)
         return JobStatus.queued
     finally:
@@ -243,6 +247,7 @@ def _store(
         job.status, job.stage, job.progress, job.finished_at = JobStatus.succeeded, "done", 1.0, utcnow()
         db.add(job)
         db.commit()
+        index_recording(db, job.recording_id)  # full-text search; never raises
         if counted:
             try:
                 check_cap(db, recording.department_id, usage.month, get_settings())

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from api.access import audit
+from api.access import MAX_ID, audit
 from api.accounts import AccountError, add_device, add_user, department_named
 from api.auth import Caller, DbSession, require
 from api.errors import ApiError, not_found
@@ -78,7 +78,7 @@ def create_user(body: NewUser, request: Request, db: DbSession, caller: Admin) -
 
 @router.post("/users/{user_id}/deactivate", summary="ユーザーの無効化")
 def deactivate_user(user_id: int, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
-    user = db.get(User, user_id)
+    user = db.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise not_found()
     user.active = False
@@ -111,7 +111,7 @@ def create_device(body: NewDevice, request: Request, db: DbSession, caller: Admi
 
 @router.post("/devices/{device_id}/revoke", summary="会議室機器のキーを無効化")
 def revoke_device(device_id: int, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
-    device = db.get(Device, device_id)
+    device = db.get(Device, device_id) if 0 < device_id <= MAX_ID else None
     if device is None:
         raise not_found()
     device.active = False

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.access import audit
+from api.access import MAX_ID, audit
 from api.auth import Caller, DbSession, require
 from api.dashboard import dashboard, month_view, monthly_hours, shift_month
 from api.errors import ApiError, not_found
@@ -131,12 +131,14 @@ def export_usage(
 
 
 class Cap(BaseModel):
-    monthly_cap_hours: float | None = Field(default=None, ge=0, description="月の上限時間 (null で上限なし)")
+    monthly_cap_hours: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="月の上限時間 (null で上限なし)"
+    )
 
 
 @router.put("/caps/{department_id}", summary="部署の月の上限時間 (管理者)")
 def set_cap(department_id: int, body: Cap, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
-    department = db.get(Department, department_id)
+    department = db.get(Department, department_id) if 0 < department_id <= MAX_ID else None
     if department is None:
         raise not_found()
     department.monthly_cap_hours = body.monthly_cap_hours or None

@@ -14,8 +14,6 @@ Every change is an audit event.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -23,11 +21,12 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
-from api.access import audit
+from api.access import MAX_ID, audit
 from api.auth import Caller, CurrentCaller, DbSession
 from api.errors import ApiError, forbidden, not_found
+from api.minutes import unsafe_character
 from api.models import Department, Dictionary, DictionaryTerm, Role
-from dictionaries.csv_io import DictionaryFormatError, RowIssue, decode_csv_bytes, parse_csv, write_csv
+from dictionaries.csv_io import DictionaryFormatError, RowIssue, parse_csv_bytes, write_csv
 from dictionaries.terms import Term, is_kana, to_hiragana
 
 router = APIRouter(prefix="/api/v1/dictionaries", tags=["dictionaries"])
@@ -55,7 +54,7 @@ def _may_edit(caller: Caller, dictionary: Dictionary) -> bool:
 
 
 def readable_dictionary(db: Session, caller: Caller, dictionary_id: int) -> Dictionary:
-    dictionary = db.get(Dictionary, dictionary_id)
+    dictionary = db.get(Dictionary, dictionary_id) if 0 < dictionary_id <= MAX_ID else None
     if dictionary is None or not _visible(caller, dictionary):
         raise not_found()
     return dictionary
@@ -131,6 +130,9 @@ def _clean_term(body: TermIn) -> Term:
     surface = body.term.strip()
     if not surface:
         raise _invalid("用語が空です。")
+    code = unsafe_character([body.term, body.reading, body.aliases, body.category])
+    if code is not None:  # PostgreSQL refuses NUL; exports and minutes cannot hold the others
+        raise _invalid(f"使えない文字 ({code}) が含まれています。")
     reading = to_hiragana(body.reading.strip().replace(" ", "").replace("\u3000", ""))
     if reading and not is_kana(reading):
         raise _invalid(f"読み「{reading}」はひらがなかカタカナで書いてください。")
@@ -207,11 +209,13 @@ def create_dictionary(body: NewDictionary, request: Request, db: DbSession, call
         department_id = body.department_id if body.department_id is not None else caller.user.department_id
         if not admin and department_id != caller.user.department_id:
             raise forbidden()
-        if db.get(Department, department_id) is None:
+        if department_id is None or not 0 < department_id <= MAX_ID or db.get(Department, department_id) is None:
             raise ApiError(422, "department", f"部署 {department_id} がありません。")
     name = body.name.strip()
     if not name:
         raise ApiError(422, "invalid", "辞書の名前が空です。")
+    if unsafe_character(name) is not None:
+        raise ApiError(422, "invalid", "辞書の名前に使えない文字が含まれています。")
     same_scope = select(Dictionary.id).where(Dictionary.name == name)
     same_scope = same_scope.where(
         col(Dictionary.department_id).is_(None)
@@ -272,7 +276,7 @@ def add_term(
 
 
 def _term_row(db: Session, dictionary_id: int, term_id: int) -> DictionaryTerm:
-    row = db.get(DictionaryTerm, term_id)
+    row = db.get(DictionaryTerm, term_id) if 0 < term_id <= MAX_ID else None
     if row is None or row.dictionary_id != dictionary_id:
         raise not_found()
     return row
@@ -309,17 +313,6 @@ def delete_term(dictionary_id: int, term_id: int, request: Request, db: DbSessio
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-def _first_rows(text: str) -> dict[str, int]:
-    """Each term's first row number (the header is row 1), to report problems found after parsing."""
-    first: dict[str, int] = {}
-    for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if number == 1:
-            continue
-        for value in values:
-            first.setdefault(value.strip(), number)
-    return first
-
-
 def _issue_view(issue: RowIssue) -> dict[str, Any]:
     return {"row": issue.row, "message": issue.message, "text": str(issue)}
 
@@ -340,17 +333,15 @@ def import_csv(
     if len(data) > MAX_IMPORT_BYTES:
         raise ApiError(413, "too_large", f"CSV が大きすぎます(上限 {MAX_IMPORT_BYTES // 1024**2} MB)。")
     try:
-        text = decode_csv_bytes(data)
-        parsed = parse_csv(text)
+        parsed = parse_csv_bytes(data)
     except DictionaryFormatError as error:
         raise ApiError(422, "invalid_csv", f"CSV を読み込めません: {error}") from error
     errors = list(parsed.errors)
-    rows_of = _first_rows(text) if any(_size_problem(t) for t in parsed.terms) else {}
     terms: list[Term] = []
     for term in parsed.terms:
         problem = _size_problem(term)
         if problem:
-            errors.append(RowIssue(rows_of.get(term.term, 0), problem))
+            errors.append(RowIssue(parsed.rows.get(term.term, 0), problem))
         else:
             terms.append(term)
     errors.sort(key=lambda issue: issue.row)

@@ -7,22 +7,57 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from pydantic import ValidationError
 from sqlmodel import col, func, select
 
-from api.access import audit, visible_recording
+from api.access import MAX_ID, audit, visible_recording
 from api.auth import CurrentCaller, DbSession
 from api.errors import ApiError, not_found
 from api.exports import MEDIA_TYPES, export
 from api.jobs import cancel, job_view, latest_job, store_recording
-from api.minutes import Minutes, current_minutes, edit_counts, etag, parse_etag
-from api.models import Dictionary, Job, Kind, MinutesRevision, Recording, Role, Source, TranscriptRecord, utcnow
+from api.minutes import (
+    MINUTES_BODY_DOC,
+    Minutes,
+    current_minutes,
+    edit_counts,
+    etag,
+    initial_header,
+    minutes_json,
+    parse_etag,
+    unsafe_character,
+)
+from api.models import (
+    Dictionary,
+    Job,
+    Kind,
+    MinutesRevision,
+    PublicationCopy,
+    Recording,
+    Role,
+    Source,
+    TranscriptRecord,
+    utcnow,
+)
+from api.search import index_recording
 from api.settings import get_settings
-from api.storage import probe_upload, remove_audio, stream_to_file, uploads_dir
+from api.storage import (
+    MAX_FORM_FIELDS,
+    MAX_FORM_PART,
+    UploadRoute,
+    original_name,
+    probe_upload,
+    remove_audio,
+    stream_to_file,
+    uploads_dir,
+)
 
-router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
+# UploadRoute: a body over the upload limit is refused while it arrives, not after it was spooled.
+router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"], route_class=UploadRoute)
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
 
@@ -51,13 +86,35 @@ def recording_view(recording: Recording, job: Any) -> dict[str, Any]:
 
 def _check_dictionaries(db: DbSession, caller: CurrentCaller, ids: list[int]) -> None:
     for dictionary_id in ids:
-        found = db.get(Dictionary, dictionary_id)
+        found = db.get(Dictionary, dictionary_id) if 0 < dictionary_id <= MAX_ID else None
         usable = found is not None and (found.department_id is None or found.department_id == caller.user.department_id)
         if not usable:
             raise ApiError(422, "dictionary", f"用語辞書 {dictionary_id} は使えません。")
 
 
-@router.post("", status_code=201, summary="録音をアップロードして文字起こしを始める")
+def _check_text(label: str, value: str) -> None:
+    code = unsafe_character(value)
+    if code is not None:
+        raise ApiError(422, "invalid", f"{label}に使えない文字 ({code}) が含まれています。")
+
+
+def _held_at(value: datetime | None) -> datetime | None:
+    """A time without a zone (what a browser's date-time field sends) is Japan time; stored as UTC."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=TOKYO)
+    if not 1900 <= value.year <= 2200:
+        raise ApiError(422, "invalid", "日時 (held_at) が正しくありません。")
+    return value
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="録音をアップロードして文字起こしを始める",
+    form_limits={"max_files": 1, "max_fields": MAX_FORM_FIELDS, "max_part_size": MAX_FORM_PART},
+)
 def upload(
     request: Request,
     db: DbSession,
@@ -72,6 +129,9 @@ def upload(
     dictionary: Annotated[list[int] | None, Form()] = None,
 ) -> dict[str, Any]:
     settings = get_settings()
+    for label, value in (("タイトル", title), ("場所", place), ("出席者", attendees)):
+        _check_text(label, value)
+    held_at = _held_at(held_at)
     dictionary_ids = list(dictionary or [])
     _check_dictionaries(db, caller, dictionary_ids)
     storage = settings.resolved_storage()
@@ -87,7 +147,7 @@ def upload(
             storage=storage,
             uploaded=path,
             info=info,
-            original_filename=file.filename or "recording",
+            original_filename=original_name(file.filename),  # metadata only: never part of a path
             department_id=caller.user.department_id,
             source=Source.web if caller.via == "session" else Source.api,
             kind=kind,
@@ -116,7 +176,7 @@ def list_recordings(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     # One query: each recording with its newest job (no query per row), filtered and paged in SQL.
     newest = select(Job.recording_id, func.max(Job.id).label("job_id")).group_by(col(Job.recording_id)).subquery()
@@ -174,12 +234,15 @@ def delete_recording(recording_id: int, request: Request, db: DbSession, caller:
         db.delete(stored)
     for revision in db.exec(select(MinutesRevision).where(MinutesRevision.recording_id == recording_id)).all():
         db.delete(revision)
+    for copy in db.exec(select(PublicationCopy).where(PublicationCopy.recording_id == recording_id)).all():
+        db.delete(copy)  # the publication copy holds the masked text
     # The row stays, emptied, so the usage ledger and the audit trail keep their reference.
     recording.audio_path, recording.audio_deleted_at, recording.deleted_at = None, utcnow(), utcnow()
     recording.title, recording.place, recording.attendees, recording.original_filename = "(削除済み)", "", "", ""
     db.add(recording)
     audit(db, "recording.delete", caller=caller, recording_id=recording_id, request=request, commit=False)
     db.commit()
+    index_recording(db, recording_id)  # out of the search index too
     return Response(status_code=204)
 
 
@@ -212,14 +275,14 @@ def get_minutes(
     return {"revision": number, **body}
 
 
-@router.put("/{recording_id}/minutes", summary="議事録を保存 (If-Match 必須)")
+@router.put("/{recording_id}/minutes", summary="議事録を保存 (If-Match 必須)", openapi_extra=MINUTES_BODY_DOC)
 def put_minutes(
     recording_id: int,
     request: Request,
     response: Response,
     db: DbSession,
     caller: CurrentCaller,
-    body: dict[str, Any],
+    body: Annotated[dict[str, Any], Depends(minutes_json)],  # read strictly, after the caller is known
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     recording = visible_recording(db, caller, recording_id)
@@ -239,7 +302,10 @@ def put_minutes(
     try:
         minutes = Minutes.model_validate({k: v for k, v in body.items() if k != "revision"})
     except ValidationError as error:
-        raise ApiError(422, "invalid_minutes", f"議事録の形式が正しくありません: {error.errors()[0]['msg']}") from error
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = f"{where}: {first['msg']}" if where else first["msg"]
+        raise ApiError(422, "invalid_minutes", f"議事録の形式が正しくありません: {problem}") from error
     assert recording.id is not None
     stored = minutes.model_dump(mode="json", by_alias=True)
     db.add(MinutesRevision(recording_id=recording.id, number=number + 1, body=stored, author_id=caller.user_id))
@@ -255,6 +321,7 @@ def put_minutes(
         db.rollback()
         raise ApiError(409, "conflict", "他の人が同時に保存しました。最新の版を読み込んでください。") from error
     response.headers["ETag"] = etag(number + 1)
+    index_recording(db, recording_id)  # search finds the saved text; never raises
     return {"revision": number + 1, **stored}
 
 
@@ -269,6 +336,36 @@ def list_revisions(recording_id: int, request: Request, db: DbSession, caller: C
     revisions = [{"revision": r.number, "author_id": r.author_id, "created_at": r.created_at} for r in rows]
     audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="revisions", request=request)
     return revisions
+
+
+@router.get("/{recording_id}/minutes/revisions/{number}", summary="議事録の版 (0 は機械の文字起こし)")
+def get_revision(
+    recording_id: int,
+    number: Annotated[int, PathParam(ge=0, le=MAX_ID)],
+    request: Request,
+    db: DbSession,
+    caller: CurrentCaller,
+) -> dict[str, Any]:
+    """One saved revision's minutes, to look at or to restore (by saving it again as a new revision)."""
+    recording = visible_recording(db, caller, recording_id)
+    if number == 0:
+        stored = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording_id)).first()
+        if stored is None:
+            raise not_found()
+        view: dict[str, Any] = {"revision": 0, "author_id": None, "created_at": stored.created_at}
+        body: dict[str, Any] = {"header": initial_header(recording), "transcript": stored.body}
+    else:
+        row = db.exec(
+            select(MinutesRevision).where(
+                MinutesRevision.recording_id == recording_id, MinutesRevision.number == number
+            )
+        ).first()
+        if row is None:
+            raise not_found()
+        view, body = {"revision": row.number, "author_id": row.author_id, "created_at": row.created_at}, row.body
+    detail = f"revision {number}"
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail=detail, request=request)
+    return {**view, **body}
 
 
 @router.get("/{recording_id}/export", summary="書き出し (docx, txt, srt, vtt, json)")
