@@ -116,3 +116,26 @@ def test_other_readings_do_not_touch_ordinary_words() -> None:
     corrector = Corrector([Term("督促状", "とくそくじょう"), Term("上町", "うえまち")])
     for text in ("特則の上で話します。", "上から順に、説明します。", "会議は、上半期の報告です。"):
         assert corrector.correct(text) == (text, [])
+
+
+def test_a_term_cut_between_two_utterances_is_corrected_whole() -> None:
+    corrector = Corrector([Term("医療扶助", "いりょうふじょ")])
+    first = ["医療", "費", "は", "医", "療", "保"]
+    second = ["助", "の", "対象", "です。"]
+    words_a = [Word(start=i * 0.3, end=i * 0.3 + 0.3, text=t) for i, t in enumerate(first)]
+    words_b = [Word(start=2.0 + i * 0.3, end=2.3 + i * 0.3, text=t) for i, t in enumerate(second)]
+    a = Segment(start=0, end=1.8, speaker="S1", text="".join(first), words=words_a)
+    b = Segment(start=2.0, end=3.2, speaker="S2", text="".join(second), words=words_b)
+    fixed, [record] = apply_terms([a, b], corrector)
+    assert [s.text for s in fixed] == ["医療費は医療扶助", "の対象です。"]
+    assert (fixed[0].speaker, fixed[1].speaker) == ("S1", "S2")
+    assert fixed[0].end == 2.3 and fixed[1].start == 2.3
+    assert (record.segment, record.before, record.after) == (0, "医療保助", "医療扶助")
+
+
+def test_utterances_apart_in_time_are_not_joined_for_a_term() -> None:
+    corrector = Corrector([Term("医療扶助", "いりょうふじょ")])
+    a = Segment(start=0, end=1.0, text="医療保", words=[Word(start=0, end=1.0, text="医療保")])
+    b = Segment(start=3.0, end=4.0, text="助の対象", words=[Word(start=3.0, end=4.0, text="助の対象")])
+    fixed, records = apply_terms([a, b], corrector)
+    assert [s.text for s in fixed] == ["医療保", "助の対象"] and records == []

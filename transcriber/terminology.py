@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dictionaries.correction import Corrector, Edit
+from transcriber.japanese_text import words_to_text
 from transcriber.transcript import Correction, Segment, Word
+
+STITCH_GAP = 0.6  # seconds: a term is cut between utterances only where one runs straight into the next
+STITCH_CHARS = 12  # characters either side of a cut that may hold the cut term
 
 
 def _rewrite_words(words: list[Word], edits: list[Edit]) -> list[Word]:
@@ -43,7 +47,54 @@ def _rewrite_words(words: list[Word], edits: list[Edit]) -> list[Word]:
     return out
 
 
+def _edge(words: list[Word], from_end: bool) -> list[Word]:
+    """The words at one edge of a segment holding up to STITCH_CHARS characters."""
+    taken: list[Word] = []
+    for word in reversed(words) if from_end else words:
+        if sum(len(w.text) for w in taken) + len(word.text) > STITCH_CHARS:
+            break
+        taken.append(word)
+    return taken[::-1] if from_end else taken
+
+
+def _words_cut_off(before: Segment, after: Segment, corrector: Corrector) -> int:
+    """How many of ``after``'s first words finish a term that ``before`` starts (医療保 | 助の → 医療扶助)."""
+    if after.start - before.end > STITCH_GAP or not before.words or not after.words:
+        return 0
+    tail, head = _edge(before.words, from_end=True), _edge(after.words, from_end=False)
+    cut = sum(len(w.text) for w in tail)
+    _, edits = corrector.correct("".join(w.text for w in tail + head))
+    crossing = [e for e in edits if e.start < cut < e.end]
+    if not crossing:
+        return 0
+    needed, count = crossing[-1].end - cut, 0
+    while needed > 0 and count < len(head):
+        needed -= len(head[count].text)
+        count += 1
+    return count
+
+
+def stitch_cut_terms(segments: list[Segment], corrector: Corrector) -> list[Segment]:
+    """Move a term's cut-off end back into the utterance where it starts, so it can be corrected whole.
+
+    Utterances are cut at pauses and speaker changes measured on word timings, which can fall inside
+    a misheard term; the correction works on one utterance's text and would miss it.
+    """
+    out = list(segments)
+    for i in range(len(out) - 1):
+        count = _words_cut_off(out[i], out[i + 1], corrector)
+        if not count:
+            continue
+        moved, kept = out[i + 1].words[:count], out[i + 1].words[count:]
+        words = out[i].words + moved
+        out[i] = out[i].model_copy(update={"words": words, "text": words_to_text(words), "end": moved[-1].end})
+        rest = {"words": kept, "text": words_to_text(kept), "start": kept[0].start} if kept else {"text": ""}
+        out[i + 1] = out[i + 1].model_copy(update=rest)
+    return [s for s in out if s.text]
+
+
 def apply_terms(segments: list[Segment], corrector: Corrector) -> tuple[list[Segment], list[Correction]]:
+    segments = stitch_cut_terms(segments, corrector)
     corrected: list[Segment] = []
     records: list[Correction] = []
     for number, segment in enumerate(segments):
