@@ -155,6 +155,39 @@ def editor_page(recording_id: int, request: Request, db: DbSession) -> Response:
     )
 
 
+@router.get("/recordings/{recording_id}/publication", response_class=HTMLResponse)
+def publication_page(recording_id: int, request: Request, db: DbSession) -> Response:
+    """公開用: the same access rule as the editor (a recording of the caller's department, or any for admins)."""
+    caller = _caller(request, db)
+    if caller is None:
+        return _to_login(request)
+    try:
+        recording = visible_recording(db, caller, recording_id)
+    except ApiError:
+        response = _page(request, "not_found.html", caller, db, page="")
+        response.status_code = 404
+        return response
+    return _page(
+        request,
+        "publication.html",
+        caller,
+        db,
+        page="publication",
+        recording=recording,
+        kind_label=KIND_LABELS.get(recording.kind, recording.kind),
+        header_fields=HEADER_FIELDS.get(recording.kind, HEADER_FIELDS["meeting"]),
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, db: DbSession, q: str = "") -> Response:
+    caller = _caller(request, db)
+    if caller is None:
+        return _to_login(request)
+    # The query is put in the box on the server too, so the page shows what was asked before scripts run.
+    return _page(request, "search.html", caller, db, page="search", query=q[:200])
+
+
 @router.get("/dictionaries", response_class=HTMLResponse)
 def dictionaries_page(request: Request, db: DbSession) -> Response:
     caller = _caller(request, db)
@@ -169,7 +202,9 @@ def usage_page(request: Request, db: DbSession) -> Response:
     if caller is None:
         return _to_login(request)
     if caller.role not in (Role.manager, Role.admin):
-        return RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
+        response = _page(request, "usage.html", caller, db, page="usage", forbidden=True)
+        response.status_code = 403
+        return response
     return _page(request, "usage.html", caller, db, page="usage")
 
 
