@@ -1,6 +1,7 @@
 // 辞書: the terminology dictionaries (city-wide and the department's): list, create, terms (add, edit,
-// delete), CSV import and export, all through /api/v1/dictionaries.
-import { announce, api, errorText, h, initLayout, showMessage } from "./common.js";
+// delete), CSV import and export, all through /api/v1/dictionaries; and the 「辞書に追加」 proposals
+// clerks made in the editor, accepted or rejected here (/api/v1/term-proposals).
+import { announce, api, errorText, formatDate, h, initLayout, showMessage } from "./common.js";
 
 initLayout();
 
@@ -73,6 +74,7 @@ async function loadList() {
   try {
     dictionaries = await api("/api/v1/dictionaries");
     showMessage(els.error, "");
+    fillTargets();
   } catch (error) {
     showMessage(els.error, errorText(error));
     dictionaries = [];
@@ -395,8 +397,130 @@ els.newDict.addEventListener("submit", async (event) => {
   }
 });
 
+// --- 「辞書に追加」の提案 ---------------------------------------------------------------------------
+// Any member of the department may accept or reject (the API's rule); admins see every department's.
+
+const P = "/api/v1/term-proposals";
+const proposalEls = {
+  rows: $("proposal-rows"),
+  count: $("proposals-count"),
+  stats: $("proposal-stats"),
+  target: $("proposal-target"),
+  message: $("proposal-message"),
+};
+
+function fillTargets() {
+  const chosen = proposalEls.target.value;
+  const mine = dictionaries.filter((d) => d.editable && !d.city_wide);
+  proposalEls.target.replaceChildren(
+    proposalEls.target.options[0],
+    ...mine.map((d) => h("option", { value: d.id }, mine.length > 1 && d.department ? `${d.name}(${d.department})` : d.name)),
+  );
+  if (mine.some((d) => String(d.id) === chosen)) proposalEls.target.value = chosen;
+}
+
+async function loadStats() {
+  try {
+    const rows = await api(`${P}/stats`);
+    const shown = rows.filter((r) => r.accepted || rows.length === 1);
+    proposalEls.stats.textContent = shown.length
+      ? "「辞書に追加」から増えた用語: " +
+        shown.map((r) => (rows.length === 1 ? `${r.accepted} 語` : `${r.department} ${r.accepted} 語`)).join("、")
+      : "「辞書に追加」から増えた用語: 0 語";
+    proposalEls.stats.hidden = false;
+  } catch {
+    proposalEls.stats.hidden = true;
+  }
+}
+
+function proposalRow(p) {
+  const reading = h("input", { type: "text", value: p.reading, maxlength: 400, "aria-label": `「${p.term}」の読み` });
+  const category = h("input", { type: "text", value: p.category, maxlength: 100, "aria-label": `「${p.term}」の分類` });
+  const who = [p.proposed_by, p.created_at ? formatDate(p.created_at) : ""].filter(Boolean).join("・");
+  return h(
+    "tr",
+    { "data-proposal-id": p.id },
+    h("td", {}, h("strong", {}, p.term)),
+    h("td", { class: "alias" }, p.alias),
+    h("td", {}, reading),
+    h("td", {}, category),
+    h(
+      "td",
+      { class: "who" },
+      who,
+      p.recording_id ? [h("br"), h("a", { href: `/recordings/${p.recording_id}` }, "記録を開く")] : null,
+    ),
+    h(
+      "td",
+      { class: "actions nowrap" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-small btn-primary",
+          "aria-label": `「${p.term}」を採用`,
+          onclick: (event) => decide(p, "accept", event.currentTarget, { reading: reading.value, category: category.value }),
+        },
+        "採用",
+      ),
+      " ",
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-small btn-danger-quiet",
+          "aria-label": `「${p.term}」を却下`,
+          onclick: (event) => decide(p, "reject", event.currentTarget),
+        },
+        "却下",
+      ),
+    ),
+  );
+}
+
+async function loadProposals() {
+  try {
+    const { items } = await api(`${P}?status=proposed&limit=200`);
+    proposalEls.count.textContent = `(${items.length} 件)`;
+    proposalEls.rows.replaceChildren(...items.map(proposalRow));
+    // Nothing waiting: one line instead of an empty table.
+    for (const id of ["proposal-table", "proposal-target-box"]) $(id).hidden = !items.length;
+    $("proposals-empty").hidden = items.length > 0;
+  } catch (error) {
+    proposalEls.rows.replaceChildren(h("tr", {}, h("td", { colspan: 6 }, errorText(error))));
+  }
+}
+
+async function decide(p, action, button, edits = {}) {
+  const say = (message, kind) =>
+    proposalEls.message.replaceChildren(h("p", { class: `alert alert-${kind}` }, message));
+  if (action === "reject" && !confirm(`「${p.alias}」→「${p.term}」の提案を却下しますか?`)) return;
+  button.disabled = true;
+  try {
+    if (action === "accept") {
+      const body = { reading: edits.reading.trim(), category: edits.category.trim() };
+      if (proposalEls.target.value) body.dictionary_id = Number(proposalEls.target.value);
+      const done = await api(`${P}/${p.id}/accept`, { method: "POST", json: body });
+      say(`「${done.term}」を辞書「${done.dictionary.name}」に追加しました。`, "success");
+      await loadList();
+      await select(done.dictionary.id, false, true);
+    } else {
+      await api(`${P}/${p.id}/reject`, { method: "POST" });
+      say(`「${p.alias}」→「${p.term}」の提案を却下しました。`, "success");
+    }
+    announce(proposalEls.message.textContent);
+    await Promise.all([loadProposals(), loadStats()]);
+  } catch (error) {
+    say(errorText(error), "error");
+    button.disabled = false;
+    if (error.status === 409) await loadProposals(); // someone decided it first
+  }
+}
+
 // --- start ------------------------------------------------------------------------------------
 
+loadStats();
+loadProposals();
 (async () => {
   await loadList();
   const wanted = Number(new URLSearchParams(location.search).get("id"));

@@ -19,6 +19,9 @@ import {
   parseServerTime,
   people,
 } from "./common.js";
+import { correctionAt, prepareMachine } from "./review-model.js";
+import { createReview } from "./review.js";
+import { createTermDialog } from "./term-dialog.js";
 import * as T from "./transcript-model.js";
 
 initLayout();
@@ -555,7 +558,7 @@ function setEditable() {
   for (const input of els.speakers.querySelectorAll("input")) input.disabled = !editable();
   els.addSpeaker.disabled = !editable();
   for (const id of ["split", "merge", "replace-one", "replace-all"]) $(id).disabled = !editable();
-  for (const id of ["find-open", "fillers", "next-low"]) $(id).disabled = !state.loaded;
+  for (const id of ["find-open", "fillers", "next-low", "review-open", "term-add"]) $(id).disabled = !state.loaded;
   renderCorrections();
 }
 
@@ -873,6 +876,18 @@ function openCorrectionPopover(seg, c, anchor) {
         `元に戻す(「${c.before}」にする)`,
       ),
       h("button", { type: "button", class: "menu-item", onclick: () => closePopover() }, "このままにする"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "menu-item",
+          onclick: () => {
+            closePopover(false);
+            proposeTerm(seg, c.start, c.end, anchor);
+          },
+        },
+        "辞書に追加…(部署の用語辞書に提案)",
+      ),
     ],
     "辞書による修正",
   );
@@ -1023,11 +1038,17 @@ document.addEventListener(
   "keydown",
   (event) => {
     if (event.isComposing || event.keyCode === 229) return; // the IME's own keys (変換中の Esc/Enter)
-    if (els.revisions.open) return;
+    if (els.revisions.open || termDialog.isOpen) return; // a dialog's own keys (Esc closes it)
     const ctrl = event.ctrlKey || event.metaKey;
+    if (event.altKey && !ctrl && !event.shiftKey && event.code === "KeyK" && state.loaded) {
+      event.preventDefault();
+      review.shortcut();
+      return;
+    }
     if (event.key === "Escape" && !ctrl && !event.altKey) {
       event.preventDefault();
       if (!els.popover.hidden) closePopover();
+      else if (review.escape()) return;
       else if (find.open && els.findBar.contains(document.activeElement)) closeFind();
       else togglePlay();
       return;
@@ -1436,6 +1457,8 @@ async function pollUntilReady() {
   }
 }
 
+let jumped = false; // ?t= applies to the first load only, not to reloading the latest version
+
 async function load() {
   const started = performance.now();
   setSaveState("idle", "読み込み中…");
@@ -1466,6 +1489,10 @@ async function load() {
   setSaveState("saved", state.revision ? "保存済み" : "自動の文字起こし(未編集)");
   for (const b of document.querySelectorAll("[data-format]")) b.disabled = false;
   $("revisions-open").disabled = false;
+  if (!jumped) {
+    jumped = true;
+    jumpFromUrl();
+  }
   metrics.fetchMs = fetched - started;
   metrics.renderMs = rendered - fetched;
   metrics.segments = state.segs.length;
@@ -1476,6 +1503,145 @@ async function load() {
       document.body.dataset.ready = "true";
     }, 0),
   );
+}
+
+// --- 確認モード, 辞書に追加 --------------------------------------------------------------------------
+
+let machinePromise = null;
+
+/** The machine transcript (GET …/transcript), fetched once when review or 辞書に追加 first needs it. */
+function machineTranscript() {
+  if (!machinePromise) {
+    machinePromise = api(`${BASE}/transcript`).catch((error) => {
+      machinePromise = null;
+      throw error;
+    });
+  }
+  return machinePromise;
+}
+
+/** Open 「辞書に追加」 for characters [start, end) of an utterance, pre-filled from what the machine wrote there. */
+async function proposeTerm(seg, start, end, from = document.activeElement) {
+  let machine = null;
+  try {
+    machine = prepareMachine(await machineTranscript());
+  } catch {
+    // Without the machine's text the clerk types the wrong form herself.
+  }
+  let { term, before } = correctionAt(machine, seg, start, end);
+  if (!before) [term, before] = ["", term]; // not changed yet: the machine's words are the wrong form
+  termDialog.open({ term, before, segment: indexOf(seg), start, end }, from);
+}
+
+// The last selection (or caret) in an utterance: pressing a toolbar button may move it away.
+let picked = null;
+document.addEventListener("selectionchange", () => {
+  const selection = getSelection();
+  if (!selection || !selection.rangeCount) return;
+  const node = selection.anchorNode;
+  const el = (node?.nodeType === Node.ELEMENT_NODE ? node : node?.parentElement)?.closest(".utt-text");
+  const seg = el && segOf(el);
+  if (!seg || !el.contains(selection.focusNode)) return;
+  const a = caretOffset(el);
+  const b = caretOffset(el, true);
+  if (a !== null && b !== null && b >= a) picked = { uid: seg.uid, start: a, end: b, text: seg.text };
+});
+
+$("term-add").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const seg = picked && state.byUid.get(picked.uid);
+  if (seg && seg.text === picked.text) {
+    if (picked.end > picked.start) {
+      await proposeTerm(seg, picked.start, picked.end, button);
+      return;
+    }
+    // Only a caret: the change just before it (what she has just typed), if there is one.
+    const machine = await machineTranscript().then(prepareMachine, () => null);
+    const draft = picked.start > 0 ? correctionAt(machine, seg, picked.start - 1, picked.start) : null;
+    if (draft?.before) {
+      termDialog.open({ ...draft, segment: indexOf(seg), start: picked.start - draft.term.length, end: picked.start }, button);
+      return;
+    }
+  }
+  announce("辞書に追加する語(直した語)を、文の中で選んでから押してください。");
+  showBanner("info", "term", "辞書に追加する語(直した語)を、文の中でドラッグして選んでから「辞書に追加」を押してください。");
+});
+
+const termDialog = createTermDialog({
+  recordingId: RID,
+  onDone: (message) =>
+    showBanner("success", "term", message, " ", h("a", { href: "/dictionaries#proposals" }, "辞書のページで見る")),
+});
+
+const review = createReview({
+  segs: () => state.segs,
+  rowOf: (seg) => state.rows.get(seg.uid),
+  textEl,
+  rangeFor,
+  placeCaret,
+  canEdit: editable,
+  audio: els.audio,
+  audioUsable,
+  seek: (time) => seekTo(time, false),
+  machine: machineTranscript,
+  proposeTerm: (seg, start, end) => proposeTerm(seg, start, end, $("review-bar")),
+  storageKey: `kiroku:review:${RID}`,
+});
+
+// --- ?t=<seconds>&q=<text>: open at that moment (links from the search page) ------------------------
+
+const KANJI_DIGITS = "〇一二三四五六七八九";
+
+/** Text folded for matching (full/half width, kana, kanji digits), with each folded character's source index. */
+function fold(text) {
+  let out = "";
+  const from = [];
+  for (let i = 0; i < text.length; i++) {
+    const digit = KANJI_DIGITS.indexOf(text[i]);
+    let piece = digit >= 0 ? String(digit) : text[i].normalize("NFKC").toLowerCase();
+    piece = piece.replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60));
+    out += piece;
+    for (let k = 0; k < piece.length; k++) from.push(i);
+  }
+  return { out, from };
+}
+
+/** Where ``query`` is in utterance ``index`` or its neighbours (the nearest first): {index, start, end}. */
+function findNear(index, query) {
+  const q = fold(query).out;
+  if (!q) return null;
+  for (const k of [index, index + 1, index - 1, index + 2, index - 2]) {
+    const seg = state.segs[k];
+    if (!seg) continue;
+    const folded = fold(seg.text);
+    const at = folded.out.indexOf(q);
+    if (at >= 0) return { index: k, start: folded.from[at], end: folded.from[at + q.length - 1] + 1 };
+  }
+  return null;
+}
+
+function jumpFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const time = Number(params.get("t"));
+  if (!params.has("t") || !Number.isFinite(time) || time < 0 || !state.segs.length) return;
+  const hit = findNear(Math.max(0, T.segmentAt(state.segs, time + 0.05)), (params.get("q") || "").slice(0, 200));
+  const seg = state.segs[hit ? hit.index : Math.max(0, T.segmentAt(state.segs, time + 0.05))];
+  const row = state.rows.get(seg.uid);
+  state.currentUid = seg.uid;
+  row.scrollIntoView({ block: "center" });
+  placeCaret(seg, hit ? hit.start : 0);
+  row.classList.add("jump-row");
+  const el = textEl(seg);
+  if (hit && el && HIGHLIGHTS) {
+    CSS.highlights.set("jump-hit", new Highlight(rangeFor(el, hit.start, hit.end)));
+    // The mark is for finding the place: once the clerk edits, it would no longer sit on those words.
+    els.transcript.addEventListener("input", () => CSS.highlights.delete("jump-hit"), { once: true });
+  }
+  if (audioUsable()) {
+    els.audio.currentTime = time; // no autoplay: the clerk presses ▶ when ready
+    updatePlaying(false);
+  }
+  announce(`${formatClock(time)} の発言を開きました。${hit ? "検索した語に印を付けています。" : ""}`);
 }
 
 setUpAudio();
