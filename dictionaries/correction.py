@@ -7,7 +7,7 @@ replaced by the term. Known wrong forms (aliases) are replaced directly.
 
 Guards against false replacements:
 - readings shorter than 3 kana are never matched by sound;
-- near matches need 5+ kana and differ only by substituted sounds (デ for テ), never by a sound
+- near matches need 6+ kana and differ only by substituted sounds (デ for テ), never by a sound
   added or missing, so a correct word is not stretched into a longer term, and never in a
   particle's sound or a number;
 - spans with punctuation, or that start or end in a verb or auxiliary, are never touched;
@@ -28,16 +28,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz.distance import Hamming
+from rapidfuzz.distance import Hamming, Levenshtein
 
+from dictionaries.fuzzy import WILDCARD, align
 from dictionaries.reading import Token, other_readings, reading_of, tokenize
 from dictionaries.terms import Term, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
-MIN_NEAR_READING = 5
+MIN_NEAR_READING = 6  # 5-kana words one sound apart are often both real words (重要・十三, 市役所・区役所)
 MIN_KANA_READING = 4  # kana spelled-out names matched inside longer kana runs
 MAX_SPAN_TOKENS = 6
 MIN_ALTERNATIVE_READING = 4
+MIN_FUZZY_READING = 7  # a sound dropped, added or unreadable only in long terms
+MIN_FUZZY_SHARE = 0.65  # of a term's kana that must be heard as they sound
 _KANJI = re.compile(r"[\u4e00-\u9fff々]")
 _INNER_PUNCTUATION = {"、", "・", "，", "､"}
 _TERMINAL = ""  # trie key marking a complete reading
@@ -61,6 +64,11 @@ def _allowed_distance(length: int) -> int:
     if length < MIN_NEAR_READING:
         return 0
     return 1 if length < 9 else 2
+
+
+def _after_number(tokens: list[Token], i: int) -> bool:
+    """A word right after a number is its counter or unit (2025年, 3人): never the start of a misheard term."""
+    return i > 0 and tokens[i - 1].is_number
 
 
 def _safe_alias(alias: str, term: str) -> bool:
@@ -94,6 +102,12 @@ class Corrector:
         pattern = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
         self._alias_re = re.compile(pattern) if pattern else None
         self._max_reading = max((len(r) for r in self._exact), default=0)
+        # Long terms by first and by last kana: a loose match keeps at least one end.
+        self._by_edge: dict[str, list[tuple[str, Term]]] = defaultdict(list)
+        for reading, exact_term in self._exact.items():
+            if exact_term is not None and len(reading) >= MIN_FUZZY_READING:
+                self._by_edge[reading[0]].append((reading, exact_term))
+                self._by_edge[reading[-1]].append((reading, exact_term))
         self._trie: dict[str, Any] = {}
         for reading, exact_term in self._exact.items():
             if exact_term is None or len(reading) < MIN_ALTERNATIVE_READING:
@@ -196,7 +210,87 @@ class Corrector:
             else:  # already right: no other pass may touch it
                 taken.append((tokens[i].start, tokens[end_index - 1].end))
             i = end_index
-        return edits + self._alternative_edits(text, tokens, taken)
+        edits += self._alternative_edits(text, tokens, taken)
+        taken = taken + [(e.start, e.end) for e in edits]
+        return edits + self._fuzzy_edits(text, tokens, taken)
+
+    def _fuzzy_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
+        """Long terms heard with a sound dropped or added, or with an unreadable kanji (see fuzzy.py).
+
+        Last and loosest pass: only where no other pass matched, never across a number or
+        punctuation, never starting on a particle or ending on a verb, a particle inside the span
+        must sound exactly as in the term, and the span must hold a kanji or katakana word.
+        """
+        if not self._by_edge:
+            return []
+        edits: list[Edit] = []
+        i = 0
+        while i < len(tokens):
+            found = self._fuzzy_match(tokens, i)
+            if found is None:
+                i += 1
+                continue
+            end_index, term = found
+            start, end = tokens[i].start, tokens[end_index].end
+            before = text[start:end]
+            if before != term.term and not any(start < b and a < end for a, b in taken):
+                edits.append(Edit(start, end, before, term.term, term.term, "reading"))
+                taken.append((start, end))
+                i = end_index + 1
+            else:
+                i += 1
+        return edits
+
+    def _fuzzy_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
+        if tokens[i].pos in _NEVER_AT_EDGE or tokens[i].pos == "助詞" or _after_number(tokens, i):
+            return None
+        heard = ""
+        must_match: list[int] = []  # positions in ``heard`` of particles' sounds
+        written = False
+        best: tuple[int, int, int, Term] | None = None  # (cost, -length, end index, term)
+        for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS + 1)):
+            token = tokens[j]
+            if token.pos in _NEVER_INSIDE or token.is_number:
+                break
+            unreadable = bool(_KANJI.search(token.reading))
+            if token.pos == "助詞":
+                must_match += range(len(heard), len(heard) + len(token.reading))
+            heard += WILDCARD if unreadable else token.reading
+            written = written or bool(_KANJI.search(token.surface)) or token.surface != token.reading
+            if len(heard.replace(WILDCARD, "")) > self._max_reading + 2:
+                break
+            if token.pos in _NEVER_AT_EDGE or token.pos == "助詞" or not written:
+                continue
+            for cost, term in self._fuzzy_candidates(heard, must_match):
+                key = (cost, -(j - i), j, term)
+                if best is None or key[:2] < best[:2]:
+                    best = key
+        return (best[2], best[3]) if best else None
+
+    def _fuzzy_candidates(self, heard: str, must_match: list[int]) -> list[tuple[int, Term]]:
+        wildcards = heard.count(WILDCARD)
+        known = heard.replace(WILDCARD, "")
+        if len(known) < MIN_NEAR_READING:
+            return []
+        pool = self._by_edge.get(heard[0], []) + self._by_edge.get(heard[-1], [])
+        out: list[tuple[int, Term]] = []
+        seen: set[str] = set()
+        for reading, term in pool:
+            if reading in seen:
+                continue
+            seen.add(reading)
+            budget = _allowed_distance(len(reading))
+            slack = budget + 3 * wildcards
+            if not len(known) - budget <= len(reading) <= len(known) + slack:
+                continue
+            if (not wildcards and known in reading) or Levenshtein.distance(known, reading, score_cutoff=slack) > slack:
+                continue  # a word heard whole is not stretched into a longer term (保険年金 → 保険年金課)
+            aligned = align(heard, reading, budget)
+            if aligned is None or aligned.matched < MIN_FUZZY_SHARE * len(reading):
+                continue
+            if all(aligned.exact[k] for k in must_match):
+                out.append((aligned.cost, term))
+        return out
 
     @staticmethod
     def _readings(token: Token) -> tuple[str, ...]:
@@ -224,7 +318,7 @@ class Corrector:
 
     def _alternative_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
         first = tokens[i]
-        if first.pos in {"助詞", "補助記号", "空白"} or first.is_number:
+        if first.pos in {"助詞", *_NEVER_AT_EDGE} or first.is_number or _after_number(tokens, i):
             return None
         states: list[dict[str, Any]] = [self._trie]
         best: tuple[int, Term] | None = None
@@ -249,7 +343,7 @@ class Corrector:
             states = advanced
             if not states:
                 break
-            if token.pos == "助詞" or not has_kanji:
+            if token.pos == "助詞" or token.pos in _NEVER_AT_EDGE or not has_kanji:
                 continue
             for state in states:
                 term = state.get(_TERMINAL)
@@ -286,7 +380,7 @@ class Corrector:
             differs = [k for k, (a, b) in enumerate(zip(reading, heard_as, strict=True)) if a != b]
             # A near match may not change a number, nor a particle's sound (対象に is not 大正区,
             # but デンガチャや is 天下茶屋: the や matches exactly).
-            if differs and (has_number or any(k in r for k in differs for r in particles)):
+            if differs and (has_number or _after_number(tokens, i) or any(k in r for k in differs for r in particles)):
                 continue
             if best is None or len(differs) <= best[2]:
                 best = (j + 1, term, len(differs))

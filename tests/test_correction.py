@@ -139,3 +139,43 @@ def test_utterances_apart_in_time_are_not_joined_for_a_term() -> None:
     b = Segment(start=3.0, end=4.0, text="助の対象", words=[Word(start=3.0, end=4.0, text="助の対象")])
     fixed, records = apply_terms([a, b], corrector)
     assert [s.text for s in fixed] == ["医療保", "助の対象"] and records == []
+
+
+LONG_TERMS = [
+    Term("帰宅困難者", "きたくこんなんしゃ"),
+    Term("粗大ごみ処理手数料券", "そだいごみしょりてすうりょうけん"),
+    Term("国民健康保険料", "こくみんけんこうほけんりょう"),
+    Term("保険年金課", "ほけんねんきんか"),
+    Term("窓口サービス課", "まどぐちさーびすか"),
+    Term("十三", "じゅうそう"),
+    Term("区役所", "くやくしょ"),
+    Term("新大阪", "しんおおさか"),
+    Term("東海林", "しょうじ"),
+]
+
+
+@pytest.mark.parametrize(
+    "heard,expected",
+    [
+        ("最大で1万人の北困難者が出ます。", "最大で1万人の帰宅困難者が出ます。"),  # く dropped
+        ("コンビニで育大ゴミ処理手数料件を", "コンビニで粗大ごみ処理手数料券を"),  # そ heard as いく
+        ("国民健康保健療の通知が届いて", "国民健康保険料の通知が届いて"),  # 療 has no reading of its own
+    ],
+)
+def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, expected: str) -> None:
+    assert Corrector(LONG_TERMS).correct(heard)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "此花区役所、保険年金の担当です。",  # a word heard whole is not stretched into 保険年金課
+        "窓口サービスの見直しを進めます。",
+        "重要業績評価指標の略です。",  # 重要 and 十三 are one sound apart, and both are words
+        "市役所全体の業務を見直します。",
+        "2025年大阪・関西万博の開催を見据えて",  # 年 counts the number before it
+        "クラスター防止策を講じるなど、",  # a verb is never the edge of a term
+    ],
+)
+def test_loose_matching_leaves_ordinary_sentences_alone(text: str) -> None:
+    assert Corrector(LONG_TERMS).correct(text) == (text, [])
