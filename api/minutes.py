@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from pydantic import BaseModel, Field, model_validator
@@ -171,10 +173,21 @@ def latest_revision(db: Session, recording_id: int) -> MinutesRevision | None:
     ).first()
 
 
+TOKYO = ZoneInfo("Asia/Tokyo")
+_WEEKDAYS = "月火水木金土日"
+
+
+def japanese_datetime(moment: datetime) -> str:
+    """How minutes write a date and time, in Tokyo time: 2026年4月15日(水) 10:00 (as the editor does)."""
+    local = moment.astimezone(TOKYO) if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone(TOKYO)
+    return f"{local.year}年{local.month}月{local.day}日({_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+
+
 def initial_header(recording: Recording) -> dict[str, str]:
+    """The header of minutes nobody has saved yet: what an export of the machine transcript shows."""
     return {
         "title": recording.title,
-        "held_at": recording.held_at.isoformat() if recording.held_at else "",
+        "held_at": japanese_datetime(recording.held_at) if recording.held_at else "",
         "place": recording.place,
         "attendees": recording.attendees,
     }
