@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from pydantic import ValidationError
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from api.access import MAX_ID, audit, visible_recording
-from api.auth import CurrentCaller, DbSession
+from api.auth import Caller, CurrentCaller, DbSession
 from api.errors import ApiError, not_found
 from api.exports import MEDIA_TYPES, export
 from api.jobs import cancel, job_view, latest_job, store_recording
@@ -31,6 +31,7 @@ from api.minutes import (
     unsafe_character,
 )
 from api.models import (
+    AuditEvent,
     Dictionary,
     Job,
     Kind,
@@ -390,6 +391,27 @@ def export_recording(
     return Response(data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
 
 
+AUDIO_AUDIT_WINDOW = timedelta(minutes=10)
+
+
+def _listened_recently(db: Session, caller: Caller, recording_id: int) -> bool:
+    """A player fetches audio in many range requests while the clerk listens and seeks: the audit
+    trail gets one event per person, recording and ten minutes, not one per request."""
+    since = utcnow() - AUDIO_AUDIT_WINDOW
+    return (
+        db.exec(
+            select(AuditEvent.id).where(
+                AuditEvent.user_id == caller.user_id,
+                AuditEvent.recording_id == recording_id,
+                AuditEvent.action == "recording.view",
+                AuditEvent.detail == "audio",
+                AuditEvent.at >= since,
+            )
+        ).first()
+        is not None
+    )
+
+
 @router.get("/{recording_id}/audio", summary="録音の音声")
 def get_audio(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> Response:
     from fastapi.responses import FileResponse
@@ -400,5 +422,6 @@ def get_audio(recording_id: int, request: Request, db: DbSession, caller: Curren
     path = get_settings().resolved_storage() / recording.audio_path
     if not path.is_file():
         raise not_found()
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="audio", request=request)
+    if not _listened_recently(db, caller, recording_id):
+        audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="audio", request=request)
     return FileResponse(path, filename=f"recording-{recording_id}{path.suffix}")
