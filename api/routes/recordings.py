@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -309,6 +309,7 @@ def put_minutes(
         raise ApiError(422, "invalid_minutes", f"議事録の形式が正しくありません: {problem}") from error
     assert recording.id is not None
     stored = minutes.model_dump(mode="json", by_alias=True)
+    _drop_autosave_checkpoint(db, recording.id, number, caller)
     db.add(MinutesRevision(recording_id=recording.id, number=number + 1, body=stored, author_id=caller.user_id))
     machine = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording.id)).first()
     if machine is not None:  # the quality figure: how much of the machine's text the clerks changed
@@ -392,6 +393,24 @@ def export_recording(
 
 
 AUDIO_AUDIT_WINDOW = timedelta(minutes=10)
+CHECKPOINT_WINDOW = timedelta(minutes=2)
+
+
+def _drop_autosave_checkpoint(db: Session, recording_id: int, number: int, caller: Caller) -> None:
+    """The editor saves every few seconds while a clerk types; whole revisions would pile up (a
+    one-hour meeting's minutes are hundreds of KB). The clerk's own previous revision, saved less
+    than two minutes ago, is superseded by this one: the history keeps one version per pause in the
+    work, the first revision and everyone else's revisions. The audit trail still has every save."""
+    if number <= 1:
+        return
+    previous = db.exec(
+        select(MinutesRevision).where(MinutesRevision.recording_id == recording_id, MinutesRevision.number == number)
+    ).first()
+    if previous is None or previous.author_id != caller.user_id:
+        return
+    saved = previous.created_at if previous.created_at.tzinfo else previous.created_at.replace(tzinfo=UTC)
+    if saved >= utcnow() - CHECKPOINT_WINDOW:
+        db.delete(previous)
 
 
 def _listened_recently(db: Session, caller: Caller, recording_id: int) -> bool:
