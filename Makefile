@@ -36,6 +36,8 @@ test: lint typecheck $(CHROMIUM)
 	KIROKU_HOME=$(TEST_HOME) $(BIN)/kiroku models install
 	KIROKU_HOME=$(TEST_HOME) $(BIN)/python -m pytest
 
+# One table: RTF, the ratio to bare faster-whisper, diarization share, peak memory (the dev set by
+# default; KIROKU_EVAL_SET=folder for another); then memory on a 60-minute recording.
 bench: $(STAMP)
-	$(BIN)/python bench/asr_overhead.py --out /tmp/kiroku-bench
+	$(BIN)/kiroku bench
 	$(BIN)/python bench/long_recording_memory.py

@@ -2,24 +2,30 @@
 
 - re-queue running jobs whose worker stopped beating (killed, powered off);
 - re-send queued jobs the broker may have lost (a message sent while the broker was down);
-- delete audio past the retention period (transcripts and minutes stay).
+- delete audio past the retention period (transcripts and minutes stay);
+- delete resumable uploads abandoned half-way (no byte received for days), with their partial files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.models import Job, JobStatus, Recording, utcnow
+from api.models import Job, JobStatus, Recording, UploadSession, utcnow
 from api.queue import enqueue
-from api.storage import remove_audio
+from api.settings import get_settings
+from api.storage import remove_audio, uploads_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,8 @@ class Upkeep:
     retention_days: int
     storage: Path
     resend_after_seconds: float = 300.0
+    # From the settings unless given: the callers build Upkeep from the same settings.
+    abandoned_upload_days: float = field(default_factory=lambda: get_settings().abandoned_upload_days)
 
 
 def requeue_stale(engine: Engine, stale_after: float) -> list[int]:
@@ -97,10 +105,75 @@ def purge_expired_audio(engine: Engine, storage: Path, retention_days: int) -> i
     return purged
 
 
+@contextlib.contextmanager
+def _upload_turn(lock_path: Path) -> Iterator[bool]:
+    """The upload's own lock (``api.routes.uploads``), without waiting: False while a PATCH writes."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _last_touched(session: UploadSession, part: Path) -> float:
+    """When the upload last received bytes: its partial file's mtime (the file, not the row, is the
+    truth of what arrived), or its creation when nothing did."""
+    try:
+        return part.stat().st_mtime
+    except FileNotFoundError:
+        return session.created_at.timestamp()
+
+
+def purge_abandoned_uploads(engine: Engine, storage: Path, days: float) -> int:
+    """Delete unfinished uploads that have received nothing for ``days``: the row, the partial file and
+    its lock file. A device coming back later starts again (its POST creates a new upload). Finished
+    uploads stay: they answer a device's retry with the recording it already made."""
+    cutoff = utcnow() - timedelta(days=days)
+    with Session(engine) as db:
+        # Created before the cutoff: a younger upload cannot have been untouched for so long.
+        query = select(UploadSession).where(
+            col(UploadSession.completed_at).is_(None), col(UploadSession.created_at) < cutoff
+        )
+        unfinished = db.exec(query).all()
+    folder = uploads_dir(storage)
+    purged, freed = 0, 0
+    for session in unfinished:
+        part, lock = folder / f"{session.id}.part", folder / f"{session.id}.lock"
+        if _last_touched(session, part) >= cutoff.timestamp():
+            continue
+        with _upload_turn(lock) as free:
+            # Looked at again with the lock held: a PATCH may have written, or finished, meanwhile.
+            if not free or _last_touched(session, part) >= cutoff.timestamp():
+                continue
+            with engine.begin() as conn:
+                removed = conn.execute(
+                    delete(UploadSession).where(
+                        col(UploadSession.id) == session.id, col(UploadSession.completed_at).is_(None)
+                    )
+                ).rowcount
+            if not removed:  # finished, or removed by another process's upkeep
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                freed += part.stat().st_size
+            part.unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)  # still held: a PATCH waiting for it sees it gone (``_Lock``)
+            purged += 1
+    if purged:
+        # Counts only: an upload's metadata holds titles and file names.
+        log.info("uploads: deleted %d abandoned for %g days (%d bytes)", purged, days, freed)
+    return purged
+
+
 def run_once(engine: Engine, upkeep: Upkeep) -> None:
     requeue_stale(engine, upkeep.stale_after_seconds)
     resend_queued(engine, upkeep.resend_after_seconds)
     purge_expired_audio(engine, upkeep.storage, upkeep.retention_days)
+    purge_abandoned_uploads(engine, upkeep.storage, upkeep.abandoned_upload_days)
 
 
 def start_loop(engine: Engine, upkeep: Upkeep, every: float) -> threading.Event:

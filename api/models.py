@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
@@ -118,7 +118,7 @@ class Recording(SQLModel, table=True):
     dictionary_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     original_filename: str = Field(default="", max_length=300)
     audio_path: str | None = Field(default=None, max_length=1000)
-    audio_bytes: int = 0
+    audio_bytes: int = Field(default=0, sa_type=BigInteger)  # 64-bit: recordings may pass 2 GiB
     duration_seconds: float = 0.0
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
     device_id: int | None = Field(default=None, foreign_key="device.id")
@@ -193,8 +193,8 @@ class UploadSession(SQLModel, table=True):
     device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     department_id: int = Field(foreign_key="department.id")
-    length: int
-    offset: int = 0
+    length: int = Field(sa_type=BigInteger)  # bytes; 64-bit, as the upload limit may pass 2 GiB
+    offset: int = Field(default=0, sa_type=BigInteger)
     meta: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     device_recording_id: str | None = Field(default=None, max_length=200, index=True)
     created_at: datetime = Field(default_factory=utcnow)

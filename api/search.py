@@ -330,8 +330,11 @@ def index_recording(db: Session, recording_id: int) -> bool:
     try:
         _index(db, recording_id)
         return True
-    except Exception:
-        log.exception("search index: recording %s could not be indexed", recording_id)
+    except Exception as error:
+        # The kind of error only: a database error's message and traceback quote the statement's
+        # parameters, which here are the recording's text (as the worker logs a crashed job).
+        log.error("search index: recording %s could not be indexed: %s", recording_id, type(error).__name__)
+        log.debug("search index: recording %s could not be indexed", recording_id, exc_info=True)
         db.rollback()
         return False
 

@@ -25,8 +25,11 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     public_url: str = ""  # how users reach the service; used in printed URLs
     secure_cookies: bool = False  # set true behind HTTPS
-    max_upload_bytes: int = 4 * 1024**3
+    # Upload sizes are 64-bit columns (migration 0004): any limit a disk can hold is allowed.
+    max_upload_bytes: int = Field(default=4 * 1024**3, ge=1, le=2**63 - 1)
     retention_days: int = Field(default=90, ge=1)
+    # A resumable (tus) upload that has received nothing for this long is deleted with its bytes.
+    abandoned_upload_days: float = Field(default=7.0, gt=0)
     usage_target_hours: float = 1870.0
     # A running job whose worker has not beaten for this long is considered dead and re-queued.
     heartbeat_seconds: float = 5.0

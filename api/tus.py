@@ -18,6 +18,7 @@ from fastapi import Request
 from api.errors import ApiError
 from api.minutes import unsafe_character
 from api.models import Kind
+from api.settings import ServiceSettings
 from api.storage import original_name
 
 VERSION = "1.0.0"
@@ -30,6 +31,12 @@ MAX_METADATA_PAIRS, MAX_METADATA_CHARS = 32, 16 * 1024
 MAX_RECORDING_ID = 200  # UploadSession/Recording.device_recording_id
 _KEY = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")  # an HTTP token: no spaces, no commas
 _NUMBER = re.compile(r"^[0-9]{1,19}$")
+
+
+def max_size(settings: ServiceSettings) -> int:
+    """``Tus-Max-Size``: the service's upload limit, the same as for a multipart upload (the size
+    columns are 64-bit since migration 0004; they used to cap tus at 2 GiB − 1)."""
+    return settings.max_upload_bytes
 
 
 def tus_headers(**extra: str) -> dict[str, str]:

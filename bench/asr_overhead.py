@@ -3,31 +3,25 @@
     python bench/asr_overhead.py --set ../shared/eval/dev --out /tmp/bench
 
 Loads the same model once for each side, transcribes every recording with both (bare:
-``WhisperModel.transcribe(path, language="ja", beam_size=5)``), writes both as
-kiroku.transcript/1 JSON, scores both with the eval set's score.py and prints wall times, the
-ratio and RTF. Speed figures belong here, never in unit tests.
+``kiroku.benchmark.bare_transcribe``, i.e. ``WhisperModel.transcribe(path, language="ja",
+beam_size=5)``), writes both as kiroku.transcript/1 JSON, scores both with the eval set's score.py
+and prints wall times, the ratio and RTF. Speed figures belong here, never in unit tests.
+``kiroku bench`` measures the same ratio (with diarization share and memory) without the scoring.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from kiroku.benchmark import bare_transcribe, eval_set
 from transcriber.audio import SAMPLE_RATE
 from transcriber.formats import to_json
 from transcriber.pipeline import Pipeline, PipelineOptions
-from transcriber.transcript import Segment, Transcript
-
-
-def bare_transcribe(model, path: Path) -> Transcript:  # type: ignore[no-untyped-def]
-    segments, info = model.transcribe(str(path), language="ja", beam_size=5)
-    out = [Segment(start=s.start, end=s.end, text=s.text.strip()) for s in segments]
-    return Transcript(duration=info.duration, segments=out)
 
 
 def main() -> int:
@@ -37,31 +31,24 @@ def main() -> int:
     parser.add_argument("--bare-words", action="store_true", help="bare run also computes word timestamps")
     args = parser.parse_args()
     eval_dir = args.set.resolve()
-    rows = list(csv.DictReader((eval_dir / "manifest.csv").open()))
+    items = eval_set(eval_dir)
     pipeline = Pipeline(PipelineOptions())
     bare_model = pipeline.recognizer._model  # the very same loaded model: only the pipeline differs
     results = []
     for kind in ("pipeline", "bare"):
         (args.out / kind).mkdir(parents=True, exist_ok=True)
-    for row in rows:
-        audio = eval_dir / row["file"]
+    for item in items:
         started = time.perf_counter()
-        transcript = pipeline.run(audio)
+        transcript = pipeline.run(item.path)
         pipeline_s = time.perf_counter() - started
-        (args.out / "pipeline" / f"{row['stem']}.json").write_text(to_json(transcript))
+        (args.out / "pipeline" / f"{item.name}.json").write_text(to_json(transcript))
         started = time.perf_counter()
-        if args.bare_words:
-            segments, info = bare_model.transcribe(str(audio), language="ja", beam_size=5, word_timestamps=True)
-            bare = Transcript(
-                duration=info.duration, segments=[Segment(start=s.start, end=s.end, text=s.text) for s in segments]
-            )
-        else:
-            bare = bare_transcribe(bare_model, audio)
+        bare = bare_transcribe(bare_model, item.path, words=args.bare_words)
         bare_s = time.perf_counter() - started
-        (args.out / "bare" / f"{row['stem']}.json").write_text(to_json(bare))
-        duration = float(row["duration_s"])
-        results.append((row["stem"], duration, pipeline_s, bare_s))
-        print(f"{row['stem']:<34} {duration:7.1f} s  pipeline {pipeline_s:6.1f} s  bare {bare_s:6.1f} s", flush=True)
+        (args.out / "bare" / f"{item.name}.json").write_text(to_json(bare))
+        duration = transcript.duration
+        results.append((item.name, duration, pipeline_s, bare_s))
+        print(f"{item.name:<34} {duration:7.1f} s  pipeline {pipeline_s:6.1f} s  bare {bare_s:6.1f} s", flush=True)
     total_audio = sum(r[1] for r in results)
     total_pipeline = sum(r[2] for r in results)
     total_bare = sum(r[3] for r in results)

@@ -10,12 +10,12 @@ side, the ratio (target ≤ 1.6) and the speaker-labelled side's DER from the ev
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from kiroku.benchmark import eval_set
 from transcriber.formats import to_json
 from transcriber.pipeline import Pipeline, PipelineOptions
 
@@ -26,25 +26,25 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/kiroku-diar-overhead"))
     args = parser.parse_args()
     eval_dir = args.set.resolve()
-    rows = list(csv.DictReader((eval_dir / "manifest.csv").open()))
+    items = eval_set(eval_dir)
     sides = {"alone": Pipeline(PipelineOptions(diarization="off")), "diarized": Pipeline(PipelineOptions())}
     assert sides["diarized"].diarizer is not None, "no diarizer: run `kiroku models install` first"
     totals = dict.fromkeys(sides, 0.0)
     audio_seconds = 0.0
     for side in sides:
         (args.out / side).mkdir(parents=True, exist_ok=True)
-    for index, row in enumerate(rows):
+    for index, item in enumerate(items):
         order = list(sides) if index % 2 == 0 else list(reversed(sides))
         times = {}
         for side in order:
             started = time.perf_counter()
-            transcript = sides[side].run(eval_dir / row["file"])
+            transcript = sides[side].run(item.path)
             times[side] = time.perf_counter() - started
-            (args.out / side / f"{row['stem']}.json").write_text(to_json(transcript))
-        audio_seconds += float(row["duration_s"])
+            (args.out / side / f"{item.name}.json").write_text(to_json(transcript))
+        audio_seconds += transcript.duration
         for side, seconds in times.items():
             totals[side] += seconds
-        print(f"{row['stem']:<32} alone {times['alone']:6.1f} s  diarized {times['diarized']:6.1f} s", flush=True)
+        print(f"{item.name:<32} alone {times['alone']:6.1f} s  diarized {times['diarized']:6.1f} s", flush=True)
     score = Path(__file__).parents[1] / "../shared/eval/score.py"
     result = subprocess.run(
         [sys.executable, str(score), "--ref", str(eval_dir), "--hyp", str(args.out / "diarized")],

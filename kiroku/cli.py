@@ -12,6 +12,8 @@ from tqdm import tqdm
 
 from dictionaries.terms import Term
 from kiroku import __version__
+from kiroku.bench_cli import HELP as BENCH_HELP
+from kiroku.bench_cli import bench
 from kiroku.output import check_writable, write_atomically
 from kiroku.service_cli import register as register_service_commands
 from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
@@ -284,6 +286,7 @@ def models_install(
 
 
 register_service_commands(app)
+app.command(help=BENCH_HELP)(bench)
 
 
 @app.command()

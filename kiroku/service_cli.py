@@ -50,20 +50,48 @@ def serve(
     if first is not None:
         typer.echo(f"kiroku: 最初の管理者を作成しました / first admin: {first.name}  password: {first.password}")
         typer.echo("kiroku: ログイン後にパスワードを控え、必要なら利用者を追加してください (kiroku user add)")
-    worker = None
-    if not no_worker:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "kiroku", "worker", "--log-level", log_level], env=os.environ.copy()
-        )
+    worker: subprocess.Popen[bytes] | None = None
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once its own handler is
+    # gone: with the default action that ends this process at once, before the worker is stopped, and
+    # the worker would go on running with no API. This handler turns it into a normal return.
+    signal.signal(signal.SIGTERM, _stop_requested)
     try:
+        if not no_worker:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "kiroku", "worker", "--log-level", log_level], env=os.environ.copy()
+            )
         uvicorn.run(build_app(upkeep=True), host=bind_host, port=bind_port, log_level=log_level, access_log=False)
+    except (_StopRequested, KeyboardInterrupt):
+        pass
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if worker is not None:
+            _stop_worker(worker)
+    typer.echo("kiroku: 停止しました / stopped")
+
+
+class _StopRequested(Exception):
+    """SIGTERM reached ``kiroku serve``."""
+
+
+def _stop_requested(signum: int, frame: object) -> None:
+    raise _StopRequested
+
+
+WORKER_STOP_SECONDS = 30.0
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes the job it is running, then exits (Celery's warm shutdown). One
+    still busy after ``WORKER_STOP_SECONDS`` is killed; its job is re-queued when its heartbeat stops
+    (as after a power cut), so nothing is lost either way."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def worker(

@@ -44,7 +44,7 @@ from api.auth import CurrentDevice, DbSession
 from api.errors import ApiError, not_found
 from api.jobs import job_view, latest_job, store_recording
 from api.models import Device, Recording, Source, UploadSession, utcnow
-from api.settings import ServiceSettings, get_settings
+from api.settings import get_settings
 from api.storage import CHUNK, audio_dir, probe_upload, too_large, uploads_dir
 from api.tus import (
     EXTENSIONS,
@@ -52,6 +52,7 @@ from api.tus import (
     VERSION,
     check_version,
     encode_metadata,
+    max_size,
     number_header,
     parse_metadata,
     recording_meta,
@@ -62,8 +63,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1/uploads"
 RECORDING_HEADER = "Kiroku-Recording-Id"
-# UploadSession.length/offset and Recording.audio_bytes are 32-bit integer columns in PostgreSQL.
-COLUMN_LIMIT = 2**31 - 1
 # A PATCH whose body stops arriving for this long ends (its bytes are kept) and frees the upload.
 IDLE_SECONDS = 30.0
 # How long a PATCH waits for another request on the same upload to finish before answering 423.
@@ -87,10 +86,6 @@ class TusRoute(APIRoute):
 
 router = APIRouter(prefix=PREFIX, tags=["uploads (devices)"], route_class=TusRoute)
 TUS = [Depends(check_version)]
-
-
-def max_size(settings: ServiceSettings) -> int:
-    return min(settings.max_upload_bytes, COLUMN_LIMIT)
 
 
 def upload_id_for(device_id: int, recording_id: str | None) -> str:

@@ -3,8 +3,8 @@
 Roles are anonymous, a clerk and a manager of 北区役所 保健福祉課, and an administrator of デジタル統括室.
 "Own" is a recording (or dictionary, user, device, cap) of the caller's department, "other" one of
 another department (財政局 税務部 for the clerk and the manager, 北区役所 for the admin); for an upload,
-"other" names another department's dictionary, and for a listing the outcome says whether the thing
-is "listed" or "hidden". Endpoints without a department (usage, city-wide dictionaries) have one
+"other" names another department's dictionary, and for a listing (or a search) the outcome says
+whether the thing is "listed" or "hidden". Endpoints without a department (usage, city-wide dictionaries) have one
 column. Expected outcomes:
 401 without a login; 404 for another department's recording or dictionary (ids cannot be probed);
 403 where the role may not act at all (usage for clerks, administration for non-admins, city-wide
@@ -37,11 +37,14 @@ from api.models import (
     Dictionary,
     DictionaryTerm,
     JobStatus,
+    PublicationCopy,
     Recording,
+    TermProposal,
     TranscriptRecord,
     User,
     utcnow,
 )
+from api.search import index_recording
 from tests.conftest import SINGLE
 from tests.service.conftest import World
 
@@ -119,6 +122,19 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
     "POST import CSV (city)":   ((401, None), (403, None),         (403, None),          (200, None)),
     "GET export CSV":           ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET export CSV (city)":    ((401, None), (200, None),         (200, None),          (200, None)),
+    "POST publication":         ((401, 401), (201, 404),           (201, 404),           (201, 201)),
+    "POST publication (queued)": ((401, 401), (409, 404),          (409, 404),           (409, 409)),
+    "GET publication":          ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "PUT publication":          ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "PUT publication (stale)":  ((401, 401), (409, 404),           (409, 404),           (409, 409)),
+    "GET publication export":   ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "GET search":               ((401, 401), ("listed", "hidden"), ("listed", "hidden"), ("listed", "listed")),
+    "POST term proposal":       ((401, 401), (201, 404),           (201, 404),           (201, 201)),
+    "GET term proposals":       ((401, 401), ("listed", "hidden"), ("listed", "hidden"), ("listed", "listed")),
+    "GET term proposal stats":  ((401, None), (200, None),         (200, None),          (200, None)),
+    "POST accept proposal":     ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "POST accept (decided)":    ((401, 401), (409, 404),           (409, 404),           (409, 409)),
+    "POST reject proposal":     ((401, 401), (200, 404),           (200, 404),           (200, 200)),
 }
 # fmt: on
 
@@ -152,6 +168,14 @@ AUDITED: dict[str, str] = {
     "DELETE term (city)": "dictionary.term_delete",
     "POST import CSV": "dictionary.import",
     "POST import CSV (city)": "dictionary.import",
+    "POST publication": "publication.create",
+    "GET publication": "recording.view",
+    "PUT publication": "publication.edit",
+    "GET publication export": "publication.export",
+    "GET search": "search",  # the recording ids shown, never the query (it may be a name)
+    "POST term proposal": "term_proposal.create",
+    "POST accept proposal": "term_proposal.accept",
+    "POST reject proposal": "term_proposal.reject",
 }
 
 
@@ -194,7 +218,10 @@ class Stage:
     done: dict[str, int] = field(default_factory=dict)  # a transcribed recording per department
     queued: dict[str, int] = field(default_factory=dict)  # a recording still waiting per department
     dictionary: dict[str, int] = field(default_factory=dict)  # a dictionary per department
+    published: dict[str, int] = field(default_factory=dict)  # a recording with a publication copy
+    proposal: dict[str, int] = field(default_factory=dict)  # a term proposal per department
     city: int = 0  # a city-wide dictionary
+    searched: int = 0  # the recording the last search call looks for
     serial: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -210,16 +237,32 @@ class Stage:
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self.serial)}"
 
-    def upload_in(self, department: str) -> dict[str, Any]:
-        response = upload(self.client(UPLOADER[department]))
+    def upload_in(self, department: str, **fields: Any) -> dict[str, Any]:
+        response = upload(self.client(UPLOADER[department]), **fields)
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
         return created
 
-    def transcribed_in(self, department: str) -> int:
-        recording_id = int(self.upload_in(department)["id"])
+    def transcribed_in(self, department: str, **fields: Any) -> int:
+        recording_id = int(self.upload_in(department, **fields)["id"])
         finish(self.engine, recording_id, self.transcript)
         return recording_id
+
+    def add_proposal(self, department: str, status: str = "proposed") -> int:
+        """A clerk's proposal from the department's transcribed recording, as ``POST …/term-proposals`` leaves it."""
+        with Session(self.engine) as db:
+            proposal = TermProposal(
+                department_id=self.department_id[department],
+                recording_id=self.done[department],
+                term=self.unique("放出"),
+                reading="はなてん",
+                alias=self.unique("花天"),
+                status=status,
+            )
+            db.add(proposal)
+            db.commit()
+            assert proposal.id is not None
+            return proposal.id
 
     def add_dictionary(self, department: str | None) -> int:
         with Session(self.engine) as db:
@@ -272,6 +315,10 @@ def build_stage(world: World, transcript: dict[str, Any]) -> Stage:
         stage.queued[department] = int(stage.upload_in(department)["id"])
         stage.dictionary[department] = stage.add_dictionary(department)
         stage.add_term(stage.dictionary[department])
+        stage.published[department] = stage.transcribed_in(department)
+        made = stage.client(UPLOADER[department]).post(f"{R}/{stage.published[department]}/publication")
+        assert made.status_code == 201, made.text
+        stage.proposal[department] = stage.add_proposal(department)
     stage.city = stage.add_dictionary(None)
     stage.add_term(stage.city)
     return stage
@@ -414,13 +461,60 @@ def _import(city: bool) -> Call:
     return call
 
 
-def _listed(which: Callable[[Stage, str], int]) -> Callable[[Stage, Reply, str], Outcome]:
+def _publication(method: str, suffix: str = "", stale: bool = False) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        recording_id = stage.published[department]
+        path = f"{R}/{recording_id}/publication{suffix}"
+        if method == "GET":
+            return client.get(path, params={"format": "docx"} if suffix else None), recording_id
+        with Session(stage.engine) as db:
+            revision = db.exec(select(PublicationCopy.revision).where(PublicationCopy.recording_id == recording_id))
+            if_match = '"p999"' if stale else f'"p{revision.one()}"'
+        edit = {"add": [{"target": "segment.0", "start": 0, "end": 2}]}  # a manual span: a real edit
+        return client.put(path, json=edit, headers={"If-Match": if_match}), recording_id
+
+    return call
+
+
+def _create_publication(which: str) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        # A new transcript each time (the first copy is 201); the waiting recording stays as it is.
+        recording_id = stage.transcribed_in(department) if which == "done" else stage.queued[department]
+        return client.post(f"{R}/{recording_id}/publication"), recording_id
+
+    return call
+
+
+def _search(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    """A recording of the department with a title found nowhere else, already in the index."""
+    title = stage.unique("照合確認会議")
+    stage.searched = stage.transcribed_in(department, title=title)
+    with Session(stage.engine) as db:
+        assert index_recording(db, stage.searched)
+    return client.get("/api/v1/search", params={"q": title, "limit": "50"}), None
+
+
+def _propose(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    recording_id = stage.done[department]
+    body = {"before": stage.unique("花天"), "after": stage.unique("放出"), "reading": "はなてん"}
+    return client.post(f"{R}/{recording_id}/term-proposals", json=body), recording_id
+
+
+def _decide(decision: str, status: str = "proposed") -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        proposal_id = stage.add_proposal(department, status)
+        return client.post(f"/api/v1/term-proposals/{proposal_id}/{decision}"), stage.done[department]
+
+    return call
+
+
+def _listed(which: Callable[[Stage, str], int], key: str = "id") -> Callable[[Stage, Reply, str], Outcome]:
     def outcome(stage: Stage, response: Reply, department: str) -> Outcome:
         if response.status_code != 200:
             return response.status_code
         body = response.json()
         items = body["items"] if isinstance(body, dict) else body
-        return "listed" if which(stage, department) in {item["id"] for item in items} else "hidden"
+        return "listed" if which(stage, department) in {item[key] for item in items} else "hidden"
 
     return outcome
 
@@ -471,6 +565,19 @@ CALLS: dict[str, Call] = {
     "POST import CSV (city)": _import(city=True),
     "GET export CSV": _get_dictionary(city=False, suffix="/export"),
     "GET export CSV (city)": _get_dictionary(city=True, suffix="/export"),
+    "POST publication": _create_publication("done"),
+    "POST publication (queued)": _create_publication("queued"),
+    "GET publication": _publication("GET"),
+    "PUT publication": _publication("PUT"),
+    "PUT publication (stale)": _publication("PUT", stale=True),
+    "GET publication export": _publication("GET", "/export"),
+    "GET search": _search,
+    "POST term proposal": _propose,
+    "GET term proposals": _plain("GET", "/api/v1/term-proposals?limit=500"),
+    "GET term proposal stats": _plain("GET", "/api/v1/term-proposals/stats"),
+    "POST accept proposal": _decide("accept"),
+    "POST accept (decided)": _decide("accept", status="rejected"),
+    "POST reject proposal": _decide("reject"),
 }
 
 
@@ -481,6 +588,8 @@ def _status(stage: Stage, response: Reply, department: str) -> Outcome:
 OUTCOMES: dict[str, Callable[[Stage, Reply, str], Outcome]] = {
     "GET recordings": _listed(lambda stage, department: stage.done[department]),
     "GET dictionaries": _listed(lambda stage, department: stage.dictionary[department]),
+    "GET search": _listed(lambda stage, department: stage.searched, key="recording_id"),
+    "GET term proposals": _listed(lambda stage, department: stage.proposal[department]),
 }
 
 
@@ -501,11 +610,12 @@ def _audit_problem(
     with Session(stage.engine) as db:
         user_id = db.exec(select(User.id).where(User.name == user)).one()
     mine = [e for e in events if e.user_id == user_id]  # not the set-up's (an upload to cancel, say)
-    if isinstance(outcome, str) or outcome >= 300:  # refused, or a listing
+    listing = isinstance(outcome, str)
+    if not isinstance(outcome, str) and outcome >= 300:  # refused
         return f"audited {[e.action for e in mine]}" if mine else None
     action = AUDITED.get(endpoint)
-    if action is None:
-        return None
+    if action is None:  # listings (but a search) and reads of dictionaries leave no trail
+        return f"audited {[e.action for e in mine]}" if listing and mine else None
     matching = [e for e in mine if e.action == action and e.recording_id == recording_id]
     if len(matching) != 1:
         return f"expected one {action} event for recording {recording_id}, got {[e.action for e in mine]}"
