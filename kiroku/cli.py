@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -295,5 +296,19 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def load_dotenv_settings(path: Path = Path(".env")) -> None:
+    """``KIROKU_*`` settings from ``./.env`` for the parts read before the service's settings are
+    (``KIROKU_HOME`` for the models, ``KIROKU_ADMIN_PASSWORD`` for the first administrator), so
+    the whole of .env.example works as documented. The environment wins over the file."""
+    if not path.is_file():
+        return
+    from dotenv import dotenv_values
+
+    for key, value in dotenv_values(path).items():
+        if key.startswith("KIROKU_") and value is not None:
+            os.environ.setdefault(key, value)
+
+
 def main() -> None:
+    load_dotenv_settings()
     app()
