@@ -223,6 +223,15 @@ class EmbeddedDiarizer:
             min_size = max(1, int(np.ceil(self.settings.min_cluster_span / self.settings.step)))
             labels = nmesc.absorb_small_clusters(centred[core], labels, min_size, low)
             labels = nmesc.merge_close_clusters(raw[core], labels, self.settings.merge_threshold, low)
+            if core.sum() <= self.settings.max_clustered:  # long recordings: speakers recur, no chains
+                # Windows sharing half their audio or more are not independent evidence of a voice.
+                labels = nmesc.merge_echo_clusters(
+                    centred[core],
+                    labels,
+                    found.pairs[core, 0] * self.settings.step,
+                    self._duration / 2,
+                    min_clusters=low,
+                )
         if core.all():
             return labels
         everything = np.empty(len(raw), dtype=int)

@@ -206,6 +206,63 @@ def merge_close_clusters(
         labels = _compact(np.where(labels == max(i, j), min(i, j), labels))
 
 
+def merge_echo_clusters(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    windows: np.ndarray,
+    min_separation: float,
+    *,
+    neighbours: int = 3,
+    min_clusters: int = 1,
+) -> np.ndarray:
+    """Fold clusters that are one stretch of one voice into the speaker they sound like.
+
+    Embeddings of overlapping windows share most of their audio, so in a short recording each
+    turn forms a tight chain and spectral clustering returns turns, not speakers (real speech
+    varies more within a voice than between the overlapping windows of one turn). Here each
+    embedding votes for its ``neighbours`` most similar embeddings among windows at least
+    ``min_separation`` away (independent audio). A cluster whose votes mostly (half or more, and
+    more than for itself) go to one other cluster joins it, unless the two were ever heard in
+    the same window: the segmentation saw them speak as two people there. A speaker heard in
+    one short turn only keeps their own cluster as long as no other cluster is a clear majority
+    of their votes; one who spoke several times votes for themselves.
+
+    ``windows`` gives each embedding's window start (same unit as ``min_separation``). Builds
+    an (N, N) matrix: call it with at most a few thousand embeddings.
+    """
+    labels = _compact(np.asarray(labels))
+    n = len(labels)
+    if n < 2:
+        return labels
+    x = l2_normalise(np.asarray(embeddings, dtype=np.float64))
+    apart = np.abs(windows[:, None] - windows[None, :])
+    similarity = np.where(apart < min_separation, -np.inf, x @ x.T)
+    m = min(neighbours, n - 1)
+    nearest = np.argsort(-similarity, axis=1)[:, :m]
+    counted = np.take_along_axis(similarity, nearest, axis=1) > -np.inf
+    rows = np.repeat(np.arange(n), m).reshape(n, m)
+    same_window = np.argwhere((apart == 0) & ~np.eye(n, dtype=bool))
+    while True:
+        k = int(labels.max()) + 1
+        if k <= max(1, min_clusters):
+            return labels
+        votes = np.zeros((k, k))
+        np.add.at(votes, (labels[rows[counted]], labels[nearest[counted]]), 1.0)
+        share = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1.0)
+        heard_together = np.zeros((k, k), dtype=bool)
+        heard_together[labels[same_window[:, 0]], labels[same_window[:, 1]]] = True
+        own = np.diag(share).copy()
+        np.fill_diagonal(share, 0.0)
+        share[heard_together] = 0.0
+        target = np.argmax(share, axis=1)
+        best = share[np.arange(k), target]
+        movable = (best >= 0.5) & (best > own)
+        if not movable.any():
+            return labels
+        source = int(np.argmax(np.where(movable, best, -1.0)))
+        labels = _compact(np.where(labels == source, target[source], labels))
+
+
 def absorb_small_clusters(
     embeddings: np.ndarray, labels: np.ndarray, min_size: int, min_clusters: int = 1
 ) -> np.ndarray:
