@@ -16,6 +16,7 @@ from transcriber.audio import SAMPLE_RATE, decode
 from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
+from transcriber.hallucination import find_flags
 from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
 from transcriber.progress import ProgressFn, StagedProgress, StageProgressFn
@@ -112,7 +113,9 @@ class Pipeline:
         turns = self.diarizer.diarize(audio, hints.exact, hints.minimum, hints.maximum)
         return [SpeakerTurn(start=t.start, end=t.end, speaker=t.speaker) for t in turns]
 
-    def _fill_skipped_speech(self, audio: np.ndarray, spans: list[Span], segments: list[Segment]) -> list[Segment]:
+    def _fill_skipped_speech(
+        self, audio: np.ndarray, spans: list[Span], segments: list[Segment], decoded: list[RecognizedSegment]
+    ) -> list[Segment]:
         """Decode again, on its own, any stretch of speech the recogniser skipped.
 
         Whisper sometimes ends a 30 s window early and jumps past the speech left in it; the
@@ -126,7 +129,10 @@ class Pipeline:
         clips = plan_clips(audio, missed, self.options.vad, self.options.vad.max_clip)
         recovered: list[Segment] = []
         for raw in self.recognizer.transcribe(audio, clips):
-            recovered.extend(s for s in _to_segments(raw) if not _overlaps_heard(s, heard))
+            found = [s for s in _to_segments(raw) if not _overlaps_heard(s, heard)]
+            if found:
+                decoded.append(raw)
+            recovered.extend(found)
         return recovered
 
     def run(
@@ -147,23 +153,27 @@ class Pipeline:
         audio = decode(path, staged.stage("decode"), analyzer)
         duration = round(len(audio) / SAMPLE_RATE, 3)
         by_channel = channel_turns(analyzer.activity() if analyzer else None, mode, hints.allow(2), self.options.vad)
+        decoded: list[RecognizedSegment] = []  # the recogniser's own segments: evidence for the flags
         if by_channel is not None:
             del audio  # each channel is decoded again on its own: one recording's worth in memory at a time
             staged.stage("vad")(1.0)  # the channels' speech was found while decoding
-            segments = self._recognise_channels(path, by_channel, staged.stage("asr"))
+            segments = self._recognise_channels(path, by_channel, staged.stage("asr"), decoded)
             turns = by_channel
+            spans = [Span(t.start, t.end) for t in by_channel]
         else:
             # Diarization runs beside recognition: the two stages share the machine's cores.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
                 diarizing = background.submit(self.diarize, audio, hints)
                 spans = detect_speech(audio, self.options.vad, staged.stage("vad"))
-                segments = self._recognise(audio, spans, staged.stage("asr"))
+                segments = self._recognise(audio, spans, staged.stage("asr"), decoded)
                 turns = diarizing.result()
             if turns:
                 segments = assign_speakers(segments, turns)
         corrections: list[Correction] = []
         if terms:  # last, so the undo records point at the final segments
             segments, corrections = apply_terms(segments, Corrector(terms))
+        # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
+        flags = find_flags(segments, spans, decoded)
         return Transcript(
             duration=duration,
             language=self.recognizer.language or "ja",
@@ -171,10 +181,14 @@ class Pipeline:
             segments=segments,
             corrections=corrections,
             turns=turns,
+            flags=flags,
             model=Path(self.model_path).name,
         )
 
-    def _recognise(self, audio: np.ndarray, spans: list[Span], asr_progress: ProgressFn) -> list[Segment]:
+    def _recognise(
+        self, audio: np.ndarray, spans: list[Span], asr_progress: ProgressFn, decoded: list[RecognizedSegment]
+    ) -> list[Segment]:
+        """Segments of the speech in ``spans``; the recogniser's raw segments are appended to ``decoded``."""
         recognizer = self.recognizer
         vad = self.options.vad
         stretches = plan_clips(audio, spans, vad, vad.max_clip if recognizer.batched else vad.max_run)
@@ -182,13 +196,16 @@ class Pipeline:
         log.info("%.1f s of audio, %d stretches, %.1f s of speech", len(audio) / SAMPLE_RATE, len(stretches), speech)
         segments: list[Segment] = []
         for raw in recognizer.transcribe(audio, stretches):
+            decoded.append(raw)
             segments.extend(_to_segments(raw))
             asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
-        segments.extend(self._fill_skipped_speech(audio, spans, segments))
+        segments.extend(self._fill_skipped_speech(audio, spans, segments, decoded))
         asr_progress(1.0)
         return sorted(segments, key=lambda s: s.start)
 
-    def _recognise_channels(self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn) -> list[Segment]:
+    def _recognise_channels(
+        self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn, decoded: list[RecognizedSegment]
+    ) -> list[Segment]:
         """Each channel recognised on its own, silenced outside its party's turns.
 
         Measured on stereo calls built from the fixtures, this beats recognising the mix wherever
@@ -208,7 +225,7 @@ class Pipeline:
                 progress(offset + width * fraction)
 
             audio = silence_outside(decode(path, channel=channel), own, self.options.vad.pad)
-            found = self._recognise(audio, [Span(t.start, t.end) for t in own], report)
+            found = self._recognise(audio, [Span(t.start, t.end) for t in own], report, decoded)
             del audio
             segments.extend(fit_to_turns([s.model_copy(update={"speaker": speaker}) for s in found], own))
             done += share

@@ -2,11 +2,12 @@
 
 Used when the clerk knows the speaker count was wrong: the diarizer runs again on the audio
 with the new hint and the transcript's words are re-assigned; the text, word timings and
-dictionary corrections are kept (corrections are re-pointed at the new utterances).
+dictionary corrections and hallucination flags are kept (re-pointed at the new utterances).
 """
 
 from __future__ import annotations
 
+from transcriber.hallucination import repoint_flags
 from transcriber.speakers import assign_speakers, speakers_in_order
 from transcriber.transcript import Correction, Segment, SpeakerTurn, Transcript
 
@@ -43,5 +44,6 @@ def relabel(transcript: Transcript, turns: list[SpeakerTurn]) -> Transcript:
             "speakers": speakers_in_order(segments),
             "turns": turns,
             "corrections": _repoint(transcript.corrections, ordered, segments),
+            "flags": repoint_flags(transcript.flags, segments),
         }
     )

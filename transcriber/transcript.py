@@ -6,6 +6,8 @@ exporters format it. Times are seconds from the start of the recording.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA = "kiroku.transcript/1"
@@ -53,6 +55,17 @@ class Correction(_Strict):
     rule: str  # "alias": a known wrong form; "reading": sounded like the term
 
 
+class Flag(_Strict):
+    """A place the clerk should check because the recogniser may have invented the text."""
+
+    segment: int = Field(ge=0)  # index into Transcript.segments
+    start: float = Field(ge=0)  # seconds
+    end: float = Field(ge=0)
+    kind: Literal["repetition", "silence", "caption"]
+    text: str  # the doubtful text as recognised
+    reason: str  # short Japanese explanation for the clerk, e.g. 「無音・雑音の区間に文字があります」
+
+
 class SpeakerTurn(_Strict):
     """Who spoke when, as the diarizer found it (kept so speakers can be re-assigned later)."""
 
@@ -74,13 +87,14 @@ class Transcript(_Strict):
     segments: list[Segment] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
     turns: list[SpeakerTurn] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)  # possible hallucinations (transcriber.hallucination)
     model: str | None = None
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def to_json_dict(self) -> dict[str, object]:
         data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
-        for optional in ("corrections", "turns"):  # optional in kiroku.transcript/1
+        for optional in ("corrections", "turns", "flags"):  # optional in kiroku.transcript/1
             if not data[optional]:
                 del data[optional]
         return data
