@@ -497,4 +497,5 @@ def masked_minutes(body: dict[str, Any], copy: dict[str, Any]) -> dict[str, Any]
         segments.append({**segment, "text": text, "words": []})
     transcript["segments"] = segments
     transcript.pop("corrections", None)  # before/after texts of the dictionary's changes
+    transcript.pop("flags", None)  # the doubtful places quote the unmasked text
     return {"header": header, "transcript": transcript}

@@ -100,6 +100,9 @@ class Minutes(BaseModel):
         times += [t for turn in transcript.turns for t in (turn.start, turn.end)]
         if not all(math.isfinite(t) and t <= MAX_SECONDS for t in times):
             raise ValueError(f"時刻は {MAX_SECONDS:.0f} 秒以内の有限の値にしてください")
+        # Flags belong to the machine transcript (review mode reads them there); in edited minutes
+        # their segment numbers go stale after a split or merge, so saved minutes never carry them.
+        self.transcript.flags = []
         return self
 
 
