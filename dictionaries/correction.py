@@ -66,6 +66,25 @@ def _allowed_distance(length: int) -> int:
     return 1 if length < 9 else 2
 
 
+_HIRAGANA = re.compile(r"[\u3041-\u3096ー]")
+
+
+def _spelled_out_edge(tokens: list[Token], i: int, at_start: bool) -> bool:
+    """A verb-looking piece at the edge of a hiragana run that stands on its own (、きたく混乱者,
+    つなみひなびるの): Whisper spelling an unfamiliar word by sound, which the analyser then cuts
+    into verbs. A conjugation attached to a kanji stem (来たく, 避難する) is never one."""
+    token = tokens[i]
+    if not token.surface or not all(_HIRAGANA.match(ch) for ch in token.surface):
+        return False
+    neighbour = i - 1 if at_start else i + 1
+    if not 0 <= neighbour < len(tokens):
+        return True
+    other = tokens[neighbour]
+    if other.pos in {"助詞", "補助記号", "空白"}:
+        return True
+    return at_start and not _HIRAGANA.match(other.surface[-1:] or " ")
+
+
 def _after_number(tokens: list[Token], i: int) -> bool:
     """A word right after a number is its counter or unit (2025年, 3人): never the start of a misheard term."""
     return i > 0 and tokens[i - 1].is_number
@@ -218,7 +237,8 @@ class Corrector:
         """Long terms heard with a sound dropped or added, or with an unreadable kanji (see fuzzy.py).
 
         Last and loosest pass: only where no other pass matched, never across a number or
-        punctuation, never starting on a particle or ending on a verb, a particle inside the span
+        punctuation, never starting on a particle, a verb at an edge only as a hiragana piece
+        standing on its own and then at most one sound off, a particle inside the span
         must sound exactly as in the term, and the span must hold a kanji or katakana word.
         """
         if not self._by_edge:
@@ -242,7 +262,10 @@ class Corrector:
         return edits
 
     def _fuzzy_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
-        if tokens[i].pos in _NEVER_AT_EDGE or tokens[i].pos == "助詞" or _after_number(tokens, i):
+        if tokens[i].pos == "助詞" or _after_number(tokens, i):
+            return None
+        spelled_start = tokens[i].pos in _NEVER_AT_EDGE
+        if spelled_start and not _spelled_out_edge(tokens, i, at_start=True):
             return None
         heard = ""
         must_match: list[int] = []  # positions in ``heard`` of particles' sounds
@@ -259,9 +282,14 @@ class Corrector:
             written = written or bool(_KANJI.search(token.surface)) or token.surface != token.reading
             if len(heard.replace(WILDCARD, "")) > self._max_reading + 2:
                 break
-            if token.pos in _NEVER_AT_EDGE or token.pos == "助詞" or not written:
+            if token.pos == "助詞" or not written:
+                continue
+            spelled_end = token.pos in _NEVER_AT_EDGE
+            if spelled_end and not _spelled_out_edge(tokens, j, at_start=False):
                 continue
             for cost, term in self._fuzzy_candidates(heard, must_match):
+                if (spelled_start or spelled_end) and cost > 1:
+                    continue  # a kana "verb" at the edge is taken for a spelled-out term only when close
                 key = (cost, -(j - i), j, term)
                 if best is None or key[:2] < best[:2]:
                     best = key

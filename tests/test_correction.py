@@ -160,6 +160,7 @@ LONG_TERMS = [
         ("最大で1万人の北困難者が出ます。", "最大で1万人の帰宅困難者が出ます。"),  # く dropped
         ("コンビニで育大ゴミ処理手数料件を", "コンビニで粗大ごみ処理手数料券を"),  # そ heard as いく
         ("国民健康保健療の通知が届いて", "国民健康保険料の通知が届いて"),  # 療 has no reading of its own
+        ("2つ目は、きたく混乱者への対応です。", "2つ目は、帰宅困難者への対応です。"),  # spelled out: き|たく as verbs
     ],
 )
 def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, expected: str) -> None:
@@ -175,6 +176,8 @@ def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, e
         "市役所全体の業務を見直します。",
         "2025年大阪・関西万博の開催を見据えて",  # 年 counts the number before it
         "クラスター防止策を講じるなど、",  # a verb is never the edge of a term
+        "会議に来たく思います。",  # a conjugation on a kanji stem is not a spelled-out word
+        "その件は、きたくないと言っていました。",
     ],
 )
 def test_loose_matching_leaves_ordinary_sentences_alone(text: str) -> None:
