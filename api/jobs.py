@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.models import Job, JobStatus, Recording, utcnow
+from api.models import Job, JobKind, JobStatus, Recording, utcnow
 from api.queue import enqueue
 from api.storage import audio_dir, new_audio_name
 from transcriber.audio import AudioInfo
@@ -73,6 +73,25 @@ def store_recording(
     return recording, job
 
 
+def queue_relabel(
+    db: Session, recording_id: int, min_speakers: int | None, max_speakers: int | None, max_attempts: int
+) -> Job:
+    """Queue speakers to be assigned again on the stored transcript (committed, then sent)."""
+    job = Job(
+        recording_id=recording_id,
+        kind=JobKind.relabel,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        max_attempts=max_attempts,
+    )
+    db.add(job)
+    db.commit()
+    db.refresh(job)
+    assert job.id is not None
+    enqueue(job.id)  # the same task as a transcription: the worker looks at the job's kind
+    return job
+
+
 def latest_job(db: Session, recording_id: int) -> Job | None:
     return db.exec(select(Job).where(Job.recording_id == recording_id).order_by(col(Job.id).desc())).first()
 
@@ -95,6 +114,7 @@ def job_view(job: Job | None) -> dict[str, Any]:
         return {"status": None, "stage": "", "progress": 0.0, "error": "", "attempts": 0}
     return {
         "job_id": job.id,
+        "job_kind": job.kind,
         "status": job.status,
         "stage": job.stage,
         "progress": 1.0 if job.status == JobStatus.succeeded else round(job.progress, 4),

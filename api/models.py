@@ -49,6 +49,11 @@ class JobStatus(StrEnum):
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.canceled}
 
 
+class JobKind(StrEnum):
+    transcribe = "transcribe"
+    relabel = "relabel"  # speakers only, on the stored transcript: no recognition, no usage
+
+
 class Department(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
@@ -135,6 +140,10 @@ class Recording(SQLModel, table=True):
 class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     recording_id: int = Field(foreign_key="recording.id", index=True)
+    kind: str = Field(default=JobKind.transcribe, max_length=20)
+    # A relabel's speaker count: min == max for an exact count; either may be open (None).
+    min_speakers: int | None = None
+    max_speakers: int | None = None
     status: str = Field(default=JobStatus.queued, max_length=20, index=True)
     stage: str = Field(default="", max_length=20)
     progress: float = 0.0

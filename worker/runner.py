@@ -1,5 +1,9 @@
 """Running one job: claim its row, run the pipeline with heartbeats, store the result and the usage.
 
+A relabel job (``JobKind.relabel``) runs only the diarizer, with the clerk's new speaker count, and
+re-assigns the stored transcript's words (``transcriber.relabel``): the text is not recognised again
+and no usage is recorded. It is claimed, beaten and fenced like a transcription.
+
 A job is claimed by an atomic ``UPDATE … WHERE status = 'queued'``, so a doubled queue message
 runs nothing twice. Every later write is fenced by the claim token: a worker that was presumed
 dead (and whose job was re-queued) cannot overwrite the newer attempt's result.
@@ -15,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, update
@@ -22,7 +27,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.alerts import check_cap
-from api.models import Dictionary, DictionaryTerm, Job, JobStatus, Recording, TranscriptRecord, utcnow
+from api.models import (
+    Dictionary,
+    DictionaryTerm,
+    Job,
+    JobKind,
+    JobStatus,
+    MinutesRevision,
+    Recording,
+    TranscriptRecord,
+    utcnow,
+)
 from api.queue import enqueue
 from api.search import index_recording
 from api.settings import get_settings
@@ -30,7 +45,8 @@ from api.usage import add_usage_once, new_usage_record
 from dictionaries.terms import Term
 from transcriber.errors import KirokuError, ModelMissing
 from transcriber.pipeline import SpeakerHints
-from transcriber.transcript import Transcript
+from transcriber.relabel import relabel
+from transcriber.transcript import SpeakerTurn, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +55,21 @@ class JobCanceled(Exception):
     """The user canceled the job while it ran."""
 
 
+class DiarizerMissing(ModelMissing):
+    """A relabel job reached a worker without speaker diarization: another worker may have it."""
+
+    ja = "この処理装置では話者分離が使えません"
+    en = "speaker diarization is not available on this worker"
+
+
 class ClaimLost(Exception):
     """Another worker owns this job now (this one was presumed dead)."""
 
 
 # Runs the pipeline: (audio path, progress(stage, fraction), terms, hints) -> transcript.
 TranscribeFn = Callable[[Path, Callable[[str, float], None], list[Term], SpeakerHints], Transcript]
+# Finds who speaks when: (audio path, hints) -> turns. Raises ModelMissing where no diarizer is set up.
+DiarizeFn = Callable[[Path, SpeakerHints], list[SpeakerTurn]]
 
 
 @dataclass(frozen=True)
@@ -172,7 +197,36 @@ def _retry_or_fail(engine: Engine, job: Job, token: str, reason: str, config: Ru
         enqueue(job.id, countdown=config.retry_base_seconds * 2 ** (attempts - 1))
 
 
-def run_job(engine: Engine, job_id: int, transcribe: TranscribeFn, config: RunnerConfig) -> JobStatus | None:
+def _hints(job: Job, recording: Recording) -> SpeakerHints:
+    if job.kind != JobKind.relabel:
+        return SpeakerHints(exact=recording.expected_speakers)
+    if job.min_speakers is not None and job.min_speakers == job.max_speakers:
+        return SpeakerHints(exact=job.min_speakers)
+    return SpeakerHints(minimum=job.min_speakers, maximum=job.max_speakers)
+
+
+def _transcribe(
+    transcribe: TranscribeFn, audio: Path, terms: list[Term], hints: SpeakerHints, progress: _Progress
+) -> Transcript:
+    return transcribe(audio, progress, terms, hints)
+
+
+def _relabel(
+    diarize: DiarizeFn, audio: Path, machine: Transcript, hints: SpeakerHints, progress: _Progress
+) -> Transcript:
+    progress("diarize", 0.0)
+    turns = diarize(audio, hints)
+    progress("diarize", 1.0)  # the last chance to notice a cancel before the transcript is replaced
+    return relabel(machine, turns)
+
+
+def _no_diarizer(audio: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
+    raise DiarizerMissing
+
+
+def run_job(
+    engine: Engine, job_id: int, transcribe: TranscribeFn, config: RunnerConfig, diarize: DiarizeFn = _no_diarizer
+) -> JobStatus | None:
     """Run one job to an end state. Returns None when the job was not this worker's to run."""
     token = worker_name()
     if not _claim(engine, job_id, token):
@@ -185,16 +239,24 @@ def run_job(engine: Engine, job_id: int, transcribe: TranscribeFn, config: Runne
         if recording is None or recording.deleted_at is not None or not recording.audio_path:
             _finish(engine, job_id, token, JobStatus.failed, "録音が削除されています。")
             return JobStatus.failed
-        terms = terms_for(db, recording)
-        hints = SpeakerHints(exact=recording.expected_speakers)
+        hints = _hints(job, recording)
         audio = config.storage / recording.audio_path
+        work: Callable[[_Progress], Transcript]
+        if job.kind == JobKind.relabel:
+            stored = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording.id)).first()
+            if stored is None:
+                _finish(engine, job_id, token, JobStatus.failed, "文字起こしがありません。")
+                return JobStatus.failed
+            work = partial(_relabel, diarize, audio, Transcript.model_validate(stored.body), hints)
+        else:
+            work = partial(_transcribe, transcribe, audio, terms_for(db, recording), hints)
         attempt_job = job.model_copy()
         attempt_job.attempts -= 1  # the claim counted this attempt already
     heartbeat = _Heartbeat(engine, job_id, token, config.heartbeat_seconds)
     heartbeat.start()
     started = time.monotonic()
     try:
-        transcript = transcribe(audio, _Progress(engine, job_id, token, heartbeat), terms, hints)
+        transcript = work(_Progress(engine, job_id, token, heartbeat))
     except JobCanceled:
         _finish(engine, job_id, token, JobStatus.canceled)
         return JobStatus.canceled
@@ -224,13 +286,27 @@ def run_job(engine: Engine, job_id: int, transcribe: TranscribeFn, config: Runne
 def _store(
     engine: Engine, job_id: int, token: str, transcript: Transcript, seconds: float, config: RunnerConfig
 ) -> JobStatus | None:
-    """Transcript, usage record and the job's end state in one transaction, fenced by the claim."""
+    """Transcript, usage record and the job's end state in one transaction, fenced by the claim.
+
+    A relabel records no usage (nothing was recognised) and gives way to minutes saved meanwhile:
+    the clerks edited them from the old speakers, and revision 0 must stay what they started from."""
     with Session(engine) as db:
         job = db.get(Job, job_id)
         if job is None or job.worker != token or job.status != JobStatus.running:
             return None
         recording = db.get(Recording, job.recording_id)
         assert recording is not None and recording.id is not None
+        relabeling = job.kind == JobKind.relabel
+        if relabeling:
+            saved = db.exec(select(MinutesRevision.id).where(MinutesRevision.recording_id == recording.id)).first()
+            if saved is not None:
+                job.status, job.finished_at = JobStatus.failed, utcnow()
+                job.error = "議事録が保存されたため、話者数は変更しませんでした。"
+                db.add(job)
+                db.commit()
+                return JobStatus.failed
+            if job.min_speakers is not None and job.min_speakers == job.max_speakers:
+                recording.expected_speakers = job.min_speakers  # a later re-run keeps the clerk's count
         if transcript.duration > 0:
             recording.duration_seconds = transcript.duration  # decoded length beats the header's
         body = transcript.to_json_dict()
@@ -242,7 +318,7 @@ def _store(
         db.add(stored)
         db.add(recording)
         usage = new_usage_record(recording, transcript.model or config.model_name, seconds)
-        counted = add_usage_once(db, usage)
+        counted = False if relabeling else add_usage_once(db, usage)
         recording.machine_chars = len(transcript.text)
         job.status, job.stage, job.progress, job.finished_at = JobStatus.succeeded, "done", 1.0, utcnow()
         db.add(job)

@@ -15,10 +15,11 @@ from api.maintenance import Upkeep, start_loop
 from api.queue import QUEUE, TASK_NAME, celery_app
 from api.settings import ServiceSettings, get_settings
 from dictionaries.terms import Term
+from transcriber.audio import decode
 from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 from transcriber.progress import StageProgressFn
-from transcriber.transcript import Transcript
-from worker.runner import RunnerConfig, run_job
+from transcriber.transcript import SpeakerTurn, Transcript
+from worker.runner import DiarizerMissing, RunnerConfig, run_job
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,17 @@ def _transcribe(path: Path, progress: StageProgressFn, terms: list[Term], hints:
     return _pipeline(settings.asr_model, settings.diarization).run(path, progress=progress, terms=terms, speakers=hints)
 
 
+def _diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
+    """A relabel job's speakers, with the worker's loaded diarizer."""
+    settings = get_settings()
+    pipeline = _pipeline(settings.asr_model, settings.diarization)
+    if pipeline.diarizer is None:  # KIROKU_DIARIZATION=off, or torch/pyannote missing
+        raise DiarizerMissing
+    return pipeline.diarize(decode(path), hints)
+
+
 def transcribe_task(job_id: int) -> str:
+    """Runs every kind of job (the API sends one task name): a transcription or a relabel."""
     settings = get_settings()
     engine = engine_for(settings.resolved_database_url())
     config = RunnerConfig(
@@ -42,7 +53,7 @@ def transcribe_task(job_id: int) -> str:
         heartbeat_seconds=settings.heartbeat_seconds,
         retry_base_seconds=settings.retry_base_seconds,
     )
-    status = run_job(engine, job_id, _transcribe, config)
+    status = run_job(engine, job_id, _transcribe, config, _diarize)
     return str(status)
 
 

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, col, func, select
 
 from api.access import MAX_ID, audit, visible_recording
 from api.auth import Caller, CurrentCaller, DbSession
 from api.errors import ApiError, not_found
 from api.exports import MEDIA_TYPES, export
-from api.jobs import cancel, job_view, latest_job, store_recording
+from api.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
 from api.minutes import (
     MINUTES_BODY_DOC,
     Minutes,
@@ -221,6 +221,50 @@ def cancel_recording(recording_id: int, request: Request, db: DbSession, caller:
         raise ApiError(409, "not_running", "処理中ではないため取り消せません。")
     job = cancel(db, job)
     audit(db, "recording.cancel", caller=caller, recording_id=recording_id, request=request)
+    return recording_view(recording, job)
+
+
+class SpeakerCount(BaseModel):
+    """The speaker count for a relabel: exactly ``count``, or between ``min`` and ``max``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int | None = Field(default=None, ge=1, le=20)
+    min: int | None = Field(default=None, ge=1, le=20)
+    max: int | None = Field(default=None, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SpeakerCount:
+        if self.count is not None and (self.min is not None or self.max is not None):
+            raise ValueError("count か min/max のどちらか一方を指定してください")
+        if self.count is None and self.min is None and self.max is None:
+            raise ValueError("count または min/max を指定してください")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min は max 以下にしてください")
+        return self
+
+
+@router.post("/{recording_id}/speakers", status_code=202, summary="話者数を変えて話者を付け直す (再文字起こしなし)")
+def relabel_speakers(
+    recording_id: int, body: SpeakerCount, request: Request, db: DbSession, caller: CurrentCaller
+) -> dict[str, Any]:
+    """The diarizer runs again with the new count and the machine transcript's words are assigned to
+    the new speakers; the text is not recognised again, and no usage is recorded."""
+    recording = visible_recording(db, caller, recording_id)
+    job = latest_job(db, recording_id)
+    if job is not None and job.status in ("queued", "running"):
+        raise ApiError(409, "busy", "処理中です。終わってから話者数を変更してください。")
+    if db.exec(select(TranscriptRecord.id).where(TranscriptRecord.recording_id == recording_id)).first() is None:
+        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+    # The relabel replaces the machine transcript; minutes the clerks saved from it would not follow.
+    if db.exec(select(MinutesRevision.id).where(MinutesRevision.recording_id == recording_id)).first() is not None:
+        raise ApiError(409, "minutes_saved", "議事録を保存した後は話者数を変更できません。")
+    if recording.audio_path is None:
+        raise ApiError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。話者数を変更できません。")
+    low, high = (body.count, body.count) if body.count is not None else (body.min, body.max)
+    job = queue_relabel(db, recording_id, low, high, get_settings().max_attempts)
+    wanted = f"count {body.count}" if body.count is not None else f"min {low} max {high}"
+    audit(db, "recording.relabel", caller=caller, recording_id=recording_id, detail=wanted, request=request)
     return recording_view(recording, job)
 
 

@@ -88,6 +88,7 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
     "GET minutes":              ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "PUT minutes":              ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "PUT minutes (stale)":      ((401, 401), (409, 404),           (409, 404),           (409, 409)),
+    "POST speakers":            ((401, 401), (202, 404),           (202, 404),           (202, 202)),
     "GET minutes revisions":    ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET export txt":           ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET export docx":          ((401, 401), (200, 404),           (200, 404),           (200, 200)),
@@ -146,6 +147,7 @@ AUDITED: dict[str, str] = {
     "GET transcript": "recording.view",
     "GET minutes": "recording.view",
     "PUT minutes": "recording.edit",
+    "POST speakers": "recording.relabel",
     "GET minutes revisions": "recording.view",
     "GET export txt": "recording.export",
     "GET export docx": "recording.export",
@@ -353,6 +355,11 @@ def _cancel_finished(stage: Stage, client: TestClient, department: str) -> tuple
     return client.post(f"{R}/{recording_id}/cancel"), recording_id
 
 
+def _relabel(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    recording_id = stage.transcribed_in(department)  # a fresh one: the queued relabel blocks a second
+    return client.post(f"{R}/{recording_id}/speakers", json={"count": 2}), recording_id
+
+
 def _delete(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
     recording_id = int(stage.upload_in(department)["id"])
     return client.delete(f"{R}/{recording_id}"), recording_id
@@ -531,6 +538,7 @@ CALLS: dict[str, Call] = {
     "GET minutes": _recording_get("/minutes"),
     "PUT minutes": _put_minutes(stale=False),
     "PUT minutes (stale)": _put_minutes(stale=True),
+    "POST speakers": _relabel,
     "GET minutes revisions": _recording_get("/minutes/revisions"),
     "GET export txt": _recording_get("/export", format="txt"),
     "GET export docx": _recording_get("/export", format="docx"),
