@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,23 +244,7 @@ class Corrector:
         """
         if not self._by_edge:
             return []
-        edits: list[Edit] = []
-        i = 0
-        while i < len(tokens):
-            found = self._fuzzy_match(tokens, i)
-            if found is None:
-                i += 1
-                continue
-            end_index, term = found
-            start, end = tokens[i].start, tokens[end_index].end
-            before = text[start:end]
-            if before != term.term and not any(start < b and a < end for a, b in taken):
-                edits.append(Edit(start, end, before, term.term, term.term, "reading"))
-                taken.append((start, end))
-                i = end_index + 1
-            else:
-                i += 1
-        return edits
+        return self._scan(text, tokens, taken, self._fuzzy_match)
 
     def _fuzzy_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
         if tokens[i].pos == "助詞" or _after_number(tokens, i):
@@ -326,23 +311,39 @@ class Corrector:
             return tuple({token.reading, *other_readings(token.surface)})
         return (token.reading,)
 
-    def _alternative_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
-        """Terms read exactly when short kanji may take any of their readings (see the module notes)."""
+    @staticmethod
+    def _scan(
+        text: str,
+        tokens: list[Token],
+        taken: list[tuple[int, int]],
+        match: Callable[[list[Token], int], tuple[int, Term] | None],
+    ) -> list[Edit]:
+        """Edits where ``match`` finds a term starting at a token, left to right.
+
+        A span that already reads as the term is kept whole like a corrected one, so no later
+        span may cut into it; a span overlapping one taken before is passed over token by token.
+        """
         edits: list[Edit] = []
         i = 0
         while i < len(tokens):
-            best = self._alternative_match(tokens, i)
-            if best is None:
+            found = match(tokens, i)
+            if found is None:
                 i += 1
                 continue
-            end_index, term = best
+            end_index, term = found
             start, end = tokens[i].start, tokens[end_index].end
-            before = text[start:end]
-            if before != term.term and not any(start < b and a < end for a, b in taken):
-                edits.append(Edit(start, end, before, term.term, term.term, "reading"))
-                taken.append((start, end))
+            if any(start < b and a < end for a, b in taken):
+                i += 1
+                continue
+            if text[start:end] != term.term:
+                edits.append(Edit(start, end, text[start:end], term.term, term.term, "reading"))
+            taken.append((start, end))
             i = end_index + 1
         return edits
+
+    def _alternative_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
+        """Terms read exactly when short kanji may take any of their readings (see the module notes)."""
+        return self._scan(text, tokens, taken, self._alternative_match)
 
     def _alternative_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
         first = tokens[i]

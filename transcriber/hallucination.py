@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from transcriber.asr import RecognizedSegment
+from transcriber.japanese_text import word_loops_at
 from transcriber.transcript import Flag, Segment, Word
 from transcriber.vad import Span
 
@@ -147,25 +148,12 @@ def has_loop(text: str, rules: Rules | None = None) -> bool:
 def word_loops(words: Sequence[Word], rules: Rules | None = None) -> list[Span]:
     """Time spans where the recogniser's words loop (1–12 words repeated back to back)."""
     rules = rules or Rules()
-    texts = [core_text(w.text) for w in words]
-    loops: list[Span] = []
-    i = 0
-    while i < len(words):
-        step = 1
-        for size in range(1, 13):
-            unit = texts[i : i + size]
-            if len(unit) < size:
-                break
-            repeats = 1
-            while texts[i + repeats * size : i + (repeats + 1) * size] == unit:
-                repeats += 1
-            if _is_loop("".join(unit), repeats, rules):
-                last = words[i + repeats * size - 1]
-                loops.append(Span(words[i].start, max(words[i].start, last.end)))
-                step = repeats * size
-                break
-        i += step
-    return loops
+    runs = word_loops_at([core_text(w.text) for w in words], lambda unit, repeats: _is_loop(unit, repeats, rules))
+    spans = []
+    for first, size, repeats in runs:
+        last = words[first + repeats * size - 1]
+        spans.append(Span(words[first].start, max(words[first].start, last.end)))
+    return spans
 
 
 def _merged(spans: Sequence[Span], reach: float) -> list[Span]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from transcriber.transcript import Word
 
@@ -35,33 +36,43 @@ def is_caption(text: str) -> bool:
     return bool(core) and any(p.search(core) for p in _CAPTION_PATTERNS) and len(core) <= 30
 
 
+def word_loops_at(texts: Sequence[str], is_loop: Callable[[str, int], bool]) -> list[tuple[int, int, int]]:
+    """Runs where the same 1–12 words repeat back to back, left to right: (first word, words in
+    the phrase, repeats). ``is_loop(phrase, repeats)`` decides which repetitions count."""
+    runs: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(texts):
+        step = 1
+        for size in range(1, 13):
+            unit = list(texts[i : i + size])
+            if len(unit) < size:
+                break
+            repeats = 1
+            while list(texts[i + repeats * size : i + (repeats + 1) * size]) == unit:
+                repeats += 1
+            if is_loop("".join(unit), repeats):
+                runs.append((i, size, repeats))
+                step = repeats * size
+                break
+        i += step
+    return runs
+
+
 def collapse_repeated_words(words: list[Word], min_repeats: int = 3) -> list[Word]:
     """Keep one copy of a phrase the decoder looped on (the same 1–12 words, 3+ times in a row).
 
     Short real repetitions (はい、はい) stay: a run must repeat at least ``min_repeats`` times and
     span at least 6 characters in total before it is treated as a loop.
     """
-    texts = [w.text.strip() for w in words]
+    runs = word_loops_at(
+        [w.text.strip() for w in words], lambda unit, repeats: repeats >= min_repeats and len(unit) * repeats >= 6
+    )
     out: list[Word] = []
     i = 0
-    while i < len(words):
-        collapsed = False
-        for size in range(1, 13):
-            unit = texts[i : i + size]
-            if len(unit) < size:
-                break
-            repeats = 1
-            while texts[i + repeats * size : i + (repeats + 1) * size] == unit:
-                repeats += 1
-            if repeats >= min_repeats and len("".join(unit)) * repeats >= 6:
-                out.extend(words[i : i + size])
-                i += repeats * size
-                collapsed = True
-                break
-        if not collapsed:
-            out.append(words[i])
-            i += 1
-    return out
+    for first, size, repeats in runs:
+        out += words[i : first + size]
+        i = first + size * repeats
+    return out + words[i:]
 
 
 def tidy_words(words: list[Word]) -> list[Word]:

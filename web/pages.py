@@ -131,33 +131,8 @@ def upload_page(request: Request, db: DbSession) -> Response:
     )
 
 
-@router.get("/recordings/{recording_id}", response_class=HTMLResponse)
-def editor_page(recording_id: int, request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
-    if caller is None:
-        return _to_login(request)
-    try:
-        recording = visible_recording(db, caller, recording_id)
-    except ApiError:
-        response = _page(request, "not_found.html", caller, db, page="")
-        response.status_code = 404
-        return response
-    fields = HEADER_FIELDS.get(recording.kind, HEADER_FIELDS["meeting"])
-    return _page(
-        request,
-        "editor.html",
-        caller,
-        db,
-        page="editor",
-        recording=recording,
-        kind_label=KIND_LABELS.get(recording.kind, recording.kind),
-        header_fields=fields,
-    )
-
-
-@router.get("/recordings/{recording_id}/publication", response_class=HTMLResponse)
-def publication_page(recording_id: int, request: Request, db: DbSession) -> Response:
-    """公開用: the same access rule as the editor (a recording of the caller's department, or any for admins)."""
+def _recording_page(recording_id: int, request: Request, db: DbSession, template: str, page: str) -> Response:
+    """A page about one recording: the caller's department's (or any, for admins), else 404."""
     caller = _caller(request, db)
     if caller is None:
         return _to_login(request)
@@ -169,14 +144,25 @@ def publication_page(recording_id: int, request: Request, db: DbSession) -> Resp
         return response
     return _page(
         request,
-        "publication.html",
+        template,
         caller,
         db,
-        page="publication",
+        page=page,
         recording=recording,
         kind_label=KIND_LABELS.get(recording.kind, recording.kind),
         header_fields=HEADER_FIELDS.get(recording.kind, HEADER_FIELDS["meeting"]),
     )
+
+
+@router.get("/recordings/{recording_id}", response_class=HTMLResponse)
+def editor_page(recording_id: int, request: Request, db: DbSession) -> Response:
+    return _recording_page(recording_id, request, db, "editor.html", "editor")
+
+
+@router.get("/recordings/{recording_id}/publication", response_class=HTMLResponse)
+def publication_page(recording_id: int, request: Request, db: DbSession) -> Response:
+    """公開用: the same access rule as the editor."""
+    return _recording_page(recording_id, request, db, "publication.html", "publication")
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -283,3 +283,26 @@ export function showMessage(box, message, kind = "error") {
   box.className = `alert alert-${kind}`;
   box.textContent = message || "";
 }
+
+/** The file name the server gave in Content-Disposition (RFC 5987 filename* first), or ``fallback``. */
+function filenameFrom(disposition, fallback) {
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      // a malformed name: fall through to the plain one
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(disposition || "");
+  return plain ? plain[1] : fallback;
+}
+
+/** Hand a fetched export to the browser as a download through the page's hidden link. */
+export async function saveDownload(response, link, fallback) {
+  const url = URL.createObjectURL(await response.blob());
+  link.href = url;
+  link.download = filenameFrom(response.headers.get("content-disposition"), fallback);
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
+}

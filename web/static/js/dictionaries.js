@@ -1,7 +1,7 @@
 // 辞書: the terminology dictionaries (city-wide and the department's): list, create, terms (add, edit,
 // delete), CSV import and export, all through /api/v1/dictionaries; and the 「辞書に追加」 proposals
 // clerks made in the editor, accepted or rejected here (/api/v1/term-proposals).
-import { announce, api, errorText, formatDate, h, initLayout, showMessage } from "./common.js";
+import { announce, api, errorText, formatDate, h, initLayout, saveDownload, showMessage } from "./common.js";
 
 initLayout();
 
@@ -348,12 +348,7 @@ els.importForm.addEventListener("submit", async (event) => {
 els.exportCsv.addEventListener("click", async () => {
   try {
     const response = await api(`/api/v1/dictionaries/${current.id}/export`, { raw: true });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    els.download.href = url;
-    els.download.download = `${current.name}.csv`;
-    els.download.click();
-    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    await saveDownload(response, els.download, `${current.name}.csv`);
     announce("CSV を書き出しました。");
   } catch (error) {
     showMessage(els.error, errorText(error));

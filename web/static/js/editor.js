@@ -18,6 +18,7 @@ import {
   pageData,
   parseServerTime,
   people,
+  saveDownload,
 } from "./common.js";
 import { correctionAt, prepareMachine } from "./review-model.js";
 import { createReview } from "./review.js";
@@ -1328,19 +1329,6 @@ els.revisions.addEventListener("click", (event) => {
 
 // --- export ---------------------------------------------------------------------------------------
 
-function filenameFrom(disposition, fallback) {
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
-  if (star) {
-    try {
-      return decodeURIComponent(star[1]);
-    } catch {
-      // fall through
-    }
-  }
-  const plain = /filename="?([^";]+)"?/i.exec(disposition || "");
-  return plain ? plain[1] : fallback;
-}
-
 async function exportAs(format, button) {
   button.disabled = true;
   try {
@@ -1354,12 +1342,7 @@ async function exportAs(format, button) {
       return;
     }
     const response = await api(`${BASE}/export?format=${format}`, { raw: true, redirectOn401: false });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    els.download.href = url;
-    els.download.download = filenameFrom(response.headers.get("content-disposition"), `recording-${RID}.${format}`);
-    els.download.click();
-    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    await saveDownload(response, els.download, `recording-${RID}.${format}`);
     announce(`${format.toUpperCase()} で書き出しました。`);
   } catch (error) {
     showBanner("error", "export", `書き出せませんでした: ${errorText(error)}`);

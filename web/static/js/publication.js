@@ -5,7 +5,18 @@
 // Decisions are kept here until 保存 (PUT with If-Match), so the preview shows them at once and a
 // conflict with someone else's save loses nothing. The original minutes are never written from here.
 // Record text is always put in the page as text nodes, never as HTML.
-import { ApiError, announce, api, errorText, formatClock, h, initLayout, pageData, showMessage } from "./common.js";
+import {
+  ApiError,
+  announce,
+  api,
+  errorText,
+  formatClock,
+  h,
+  initLayout,
+  pageData,
+  saveDownload,
+  showMessage,
+} from "./common.js";
 
 initLayout();
 
@@ -301,30 +312,12 @@ async function reloadKeepingChanges() {
   }
 }
 
-function filenameFrom(disposition, fallback) {
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
-  if (star) {
-    try {
-      return decodeURIComponent(star[1]);
-    } catch {
-      // fall through to the plain name
-    }
-  }
-  const plain = /filename="?([^";]+)"?/i.exec(disposition || "");
-  return plain ? plain[1] : fallback;
-}
-
 async function exportAs(format, button) {
   if (dirty() || stale()) return;
   button.disabled = true;
   try {
     const response = await api(`${BASE}/export?format=${format}`, { raw: true });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    els.download.href = url;
-    els.download.download = filenameFrom(response.headers.get("content-disposition"), `publication-${RID}.${format}`);
-    els.download.click();
-    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    await saveDownload(response, els.download, `publication-${RID}.${format}`);
     const open = spans().filter((s) => s.status === "proposed").length;
     announce(
       `公開用を${format === "docx" ? "Word" : "テキスト"}で書き出しました。${open ? `未確認の候補 ${open} 件も隠しています。` : ""}`,
