@@ -32,14 +32,15 @@ from typing import Any
 from rapidfuzz.distance import Hamming, Levenshtein
 
 from dictionaries.fuzzy import WILDCARD, align
-from dictionaries.reading import Token, other_readings, reading_of, tokenize
-from dictionaries.terms import Term, to_hiragana
+from dictionaries.reading import Token, other_readings, reading_of, token_readings, tokenize
+from dictionaries.terms import Term, fold_voicing, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
 MIN_NEAR_READING = 6  # 5-kana words one sound apart are often both real words (重要・十三, 市役所・区役所)
 MIN_KANA_READING = 4  # kana spelled-out names matched inside longer kana runs
 MAX_SPAN_TOKENS = 6
 MIN_ALTERNATIVE_READING = 4
+MIN_REREAD_READING = 5  # re-read kanji or a voicing difference: 4 kana are too easily met (上、次 → 東海林)
 MIN_FUZZY_READING = 7  # a sound dropped, added or unreadable only in long terms
 MIN_FUZZY_SHARE = 0.65  # of a term's kana that must be heard as they sound
 _KANJI = re.compile(r"[\u4e00-\u9fff々]")
@@ -49,6 +50,42 @@ _KANA_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30faー]+")
 _PARTICLES = set("のにをはがでとへやもか")
 _NEVER_AT_EDGE = {"動詞", "助動詞", "形容詞", "補助記号", "空白"}
 _NEVER_INSIDE = {"補助記号", "空白"}
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int  # character offsets in the text
+    last_token: int  # index of the token the span ends in (perhaps inside it)
+    end: int
+    term: Term
+
+
+def _conjugated_edge(token: Token) -> bool:
+    """A verb, adjective or auxiliary written with kana (来たく, 講じ): a real word's inflection,
+    never the edge of a misheard name. A bare kanji the analyser calls an adjective (重 of 重操)
+    shows no inflection and may be one."""
+    return token.pos in _NEVER_AT_EDGE and not (token.pos in {"動詞", "形容詞"} and not _KANA_IN.search(token.surface))
+
+
+@dataclass(frozen=True)
+class _State:
+    """A place in the reading trie, what was heard to get there, and whether a kanji was re-read
+    (given a reading other than the analyser's) on the way."""
+
+    node: dict[str, Any]
+    heard: str
+    reread: bool
+
+    def term(self) -> Term | None:
+        """The term ending here, if the way here is safe for its length: short terms only when
+        heard exactly as the analyser reads them (工場 is not 九条, 少し not 東海林)."""
+        entry: tuple[Term, str] | None = self.node.get(_TERMINAL)
+        if entry is None:
+            return None
+        term, reading = entry
+        if (self.reread or self.heard != reading) and len(reading) < MIN_REREAD_READING:
+            return None
+        return term
 
 
 @dataclass(frozen=True)
@@ -68,6 +105,7 @@ def _allowed_distance(length: int) -> int:
 
 
 _HIRAGANA = re.compile(r"[\u3041-\u3096ー]")
+_KANA_IN = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 
 
 def _spelled_out_edge(tokens: list[Token], i: int, at_start: bool) -> bool:
@@ -133,9 +171,9 @@ class Corrector:
             if exact_term is None or len(reading) < MIN_ALTERNATIVE_READING:
                 continue
             node = self._trie
-            for kana in reading:
+            for kana in fold_voicing(reading):
                 node = node.setdefault(kana, {})
-            node[_TERMINAL] = exact_term
+            node[_TERMINAL] = (exact_term, reading)
 
     def correct(self, text: str) -> tuple[str, list[Edit]]:
         """The corrected text and the edits, with offsets into the original ``text``."""
@@ -246,7 +284,7 @@ class Corrector:
             return []
         return self._scan(text, tokens, taken, self._fuzzy_match)
 
-    def _fuzzy_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
+    def _fuzzy_match(self, tokens: list[Token], i: int) -> _Span | None:
         if tokens[i].pos == "助詞" or _after_number(tokens, i):
             return None
         spelled_start = tokens[i].pos in _NEVER_AT_EDGE
@@ -278,7 +316,7 @@ class Corrector:
                 key = (cost, -(j - i), j, term)
                 if best is None or key[:2] < best[:2]:
                     best = key
-        return (best[2], best[3]) if best else None
+        return _Span(tokens[i].start, best[2], tokens[best[2]].end, best[3]) if best else None
 
     def _fuzzy_candidates(self, heard: str, must_match: list[int]) -> list[tuple[int, Term]]:
         wildcards = heard.count(WILDCARD)
@@ -306,17 +344,11 @@ class Corrector:
         return out
 
     @staticmethod
-    def _readings(token: Token) -> tuple[str, ...]:
-        if len(token.surface) <= 2 and _KANJI.search(token.surface):
-            return tuple({token.reading, *other_readings(token.surface)})
-        return (token.reading,)
-
-    @staticmethod
     def _scan(
         text: str,
         tokens: list[Token],
         taken: list[tuple[int, int]],
-        match: Callable[[list[Token], int], tuple[int, Term] | None],
+        match: Callable[[list[Token], int], _Span | None],
     ) -> list[Edit]:
         """Edits where ``match`` finds a term starting at a token, left to right.
 
@@ -330,27 +362,37 @@ class Corrector:
             if found is None:
                 i += 1
                 continue
-            end_index, term = found
-            start, end = tokens[i].start, tokens[end_index].end
-            if any(start < b and a < end for a, b in taken):
+            if any(found.start < b and a < found.end for a, b in taken):
                 i += 1
                 continue
-            if text[start:end] != term.term:
-                edits.append(Edit(start, end, text[start:end], term.term, term.term, "reading"))
-            taken.append((start, end))
-            i = end_index + 1
+            before = text[found.start : found.end]
+            if before != found.term.term:
+                edits.append(Edit(found.start, found.end, before, found.term.term, found.term.term, "reading"))
+            taken.append((found.start, found.end))
+            i = found.last_token + (1 if found.end == tokens[found.last_token].end else 0)
         return edits
 
     def _alternative_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
-        """Terms read exactly when short kanji may take any of their readings (see the module notes)."""
+        """Terms read exactly when kanji may take any of their readings (see the module notes)."""
         return self._scan(text, tokens, taken, self._alternative_match)
 
-    def _alternative_match(self, tokens: list[Token], i: int) -> tuple[int, Term] | None:
+    def _alternative_match(self, tokens: list[Token], i: int) -> _Span | None:
         first = tokens[i]
-        if first.pos in {"助詞", *_NEVER_AT_EDGE} or first.is_number or _after_number(tokens, i):
+        if first.pos == "助詞" or first.is_number or _after_number(tokens, i) or _conjugated_edge(first):
             return None
-        states: list[dict[str, Any]] = [self._trie]
-        best: tuple[int, Term] | None = None
+        best = self._alternative_from(tokens, i, 0)
+        # A term may start inside a kanji compound where its own first kanji stands (都区|生会議 → 区政会議).
+        for offset in range(1, len(first.surface)):
+            if best is not None:
+                break
+            if _KANJI.match(first.surface[offset]):
+                best = self._alternative_from(tokens, i, offset)
+        return best
+
+    def _alternative_from(self, tokens: list[Token], i: int, offset: int) -> _Span | None:
+        start = tokens[i].start + offset
+        states: list[_State] = [_State(self._trie, "", False)]
+        best: _Span | None = None
         has_kanji = False
         for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS + 2)):
             token = tokens[j]
@@ -358,27 +400,55 @@ class Corrector:
                 continue
             if token.pos in _NEVER_INSIDE or token.is_number:
                 break
-            has_kanji = has_kanji or bool(_KANJI.search(token.surface))
-            advanced: list[dict[str, Any]] = []
-            for state in states:
-                for reading in self._readings(token):
-                    node: dict[str, Any] | None = state
-                    for kana in reading:
-                        node = node.get(kana) if node is not None else None
-                        if node is None:
-                            break
-                    if node is not None and all(node is not s for s in advanced):
-                        advanced.append(node)
-            states = advanced
+            surface = token.surface[offset:] if j == i else token.surface
+            has_kanji = has_kanji or bool(_KANJI.search(surface))
+            edge_ok = token.pos != "助詞" and not _conjugated_edge(token) and has_kanji
+            # ... or end inside a compound where the term's own last kanji stands (上等|区|長 → 城東区).
+            for cut in range(1, len(surface)) if _KANJI.match(surface[0]) else ():
+                piece = surface[:cut]
+                for state in self._advance(states, token_readings(piece), other_readings(piece)):
+                    found = state.term()
+                    if found is not None and found.term.endswith(piece) and has_kanji:
+                        best = _Span(start, j, token.end - len(surface) + cut, found)
+            plain = self._readings(token) if surface == token.surface else other_readings(surface)
+            states = self._advance(states, tuple(dict.fromkeys((*plain, *token_readings(surface)))), plain)
             if not states:
                 break
-            if token.pos == "助詞" or token.pos in _NEVER_AT_EDGE or not has_kanji:
+            if not edge_ok:
                 continue
             for state in states:
-                term = state.get(_TERMINAL)
-                if term is not None:
-                    best = (j, term)
+                found = state.term()
+                if found is not None:
+                    best = _Span(start, j, token.end, found)
         return best
+
+    @staticmethod
+    def _advance(states: list[_State], readings: tuple[str, ...], plain: tuple[str, ...]) -> list[_State]:
+        """States reached by any of ``readings`` (compared without voicing marks); ``plain`` are
+        the analyser's own reading of the token, any other counts as a re-reading."""
+        advanced: list[_State] = []
+        seen: set[tuple[int, str]] = set()
+        for state in states:
+            for reading in readings:
+                node: dict[str, Any] | None = state.node
+                for kana in fold_voicing(reading):
+                    node = node.get(kana) if node is not None else None
+                    if node is None:
+                        break
+                if node is None:
+                    continue
+                nxt = _State(node, state.heard + reading, state.reread or reading not in plain)
+                if (id(node), nxt.heard) not in seen:
+                    seen.add((id(node), nxt.heard))
+                    advanced.append(nxt)
+        return advanced
+
+    @staticmethod
+    def _readings(token: Token) -> tuple[str, ...]:
+        """The analyser's reading of a token and, for short kanji words, every other it knows."""
+        if len(token.surface) <= 2 and _KANJI.search(token.surface):
+            return tuple(dict.fromkeys((token.reading, *other_readings(token.surface))))
+        return (token.reading,)
 
     def _match_at(
         self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]

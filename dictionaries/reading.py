@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from dictionaries.kanji_readings import on_readings
 from dictionaries.terms import to_hiragana
 
 
@@ -19,7 +20,9 @@ class Token:
 
     @property
     def is_number(self) -> bool:
-        return any(ch.isdigit() for ch in self.surface) or self.pos == "数詞"
+        # A lone hiragana "numeral" (く of にしなりく) is Whisper spelling a word by sound, not a number.
+        spelled = all("\u3041" <= ch <= "\u3096" for ch in self.surface)
+        return any(ch.isdigit() for ch in self.surface) or (self.pos == "数詞" and not spelled)
 
 
 @lru_cache(maxsize=1)
@@ -71,3 +74,31 @@ def tokenize(text: str) -> list[Token]:
 def reading_of(text: str) -> str:
     """The reading of a written form, in hiragana (used when a dictionary row has none)."""
     return "".join(t.reading for t in tokenize(text) if t.pos != "補助記号")
+
+
+MAX_COMPOSED_KANJI = 3
+MAX_COMPOSED_READINGS = 24
+
+
+@lru_cache(maxsize=20_000)
+def token_readings(surface: str) -> tuple[str, ...]:
+    """Readings a short written form may have been meant with: the dictionary's for the whole, and
+    its kanji's readings put together one by one, on-readings included (重操 → じゅうそう).
+
+    Kana stand for themselves; longer forms and other characters get the dictionary's readings only.
+    """
+    whole = other_readings(surface)
+    if not 0 < len(surface) <= MAX_COMPOSED_KANJI:
+        return whole
+    composed = [""]
+    for ch in surface:
+        if "\u3041" <= ch <= "\u3096":
+            options: tuple[str, ...] = (ch,)
+        elif "\u4e00" <= ch <= "\u9fff":
+            options = tuple(dict.fromkeys((*other_readings(ch), *on_readings(ch))))
+        else:
+            return whole
+        if not options:
+            return whole
+        composed = [a + b for a in composed for b in options][:MAX_COMPOSED_READINGS]
+    return tuple(dict.fromkeys((*whole, *composed)))

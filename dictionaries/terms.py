@@ -27,3 +27,14 @@ class Term:
     def __post_init__(self) -> None:
         if not self.term.strip():
             raise ValueError("term is empty")
+
+
+_VOICED = "がぎぐげござじずぜぞだぢづでどばびぶべぼぱぴぷぺぽゔ"
+_UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひふへほう"
+_FOLD = str.maketrans(_VOICED, _UNVOICED)
+
+
+def fold_voicing(reading: str) -> str:
+    """Hiragana without voicing marks (がわ → かわ): compound words voice their second part (淀 + 川
+    → よどがわ), and a kanji's own reading in a table never shows that."""
+    return reading.translate(_FOLD)

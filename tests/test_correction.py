@@ -118,6 +118,47 @@ def test_other_readings_do_not_touch_ordinary_words() -> None:
         assert corrector.correct(text) == (text, [])
 
 
+@pytest.mark.parametrize(
+    "heard,expected",
+    [
+        ("重操駅の周辺では", "十三駅の周辺では"),  # 操 has only みさお in the analyser; its on-reading is そう
+        ("避難所の探火契約について", "避難所の単価契約について"),  # 火 read か
+        ("それでは、予渡川区地域防災会議を始めます。", "それでは、淀川区地域防災会議を始めます。"),  # と for ど (淀)
+        ("会場都区生会議を開会します。", "会場都区政会議を開会します。"),  # starts inside 都区, on its own 区
+        ("上等区長の日下部です。", "城東区長の日下部です。"),  # ends inside 区長, on its own 区
+        ("にしなりく保健福祉花の窓口", "西成区保健福祉課の窓口"),  # hiragana く is no numeral
+    ],
+)
+def test_kanji_re_read_by_their_on_readings(heard: str, expected: str) -> None:
+    corrector = Corrector(
+        [
+            Term("十三", "じゅうそう"),
+            Term("単価契約", "たんかけいやく"),
+            Term("淀川区", "よどがわく"),
+            Term("区政会議", "くせいかいぎ"),
+            Term("城東区", "じょうとうく"),
+            Term("西成区", "にしなりく"),
+            Term("保健福祉課", "ほけんふくしか"),
+        ]
+    )
+    assert corrector.correct(heard)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "先月まで働いていた工場が閉鎖になりまして、",  # 工場 re-read く+じょう: 4 kana need the analyser reading
+        "内訳をもう少し詳しく出していただけますか。",  # 少し: しょう+し (東海林 しょうじ) only by re-reading
+        "各所属と連携の上、次の目標を実現する。",  # じょう、じ: 東海林 only without voicing marks
+        "事務そのものが停止してしまうような事態",
+        "重要な課題です。",  # じゅうよう is not じゅうそう
+    ],
+)
+def test_re_reading_leaves_ordinary_words_alone(text: str) -> None:
+    corrector = Corrector([Term("九条", "くじょう"), Term("東海林", "しょうじ"), Term("十三", "じゅうそう")])
+    assert corrector.correct(text) == (text, [])
+
+
 def test_a_term_cut_between_two_utterances_is_corrected_whole() -> None:
     corrector = Corrector([Term("医療扶助", "いりょうふじょ")])
     first = ["医療", "費", "は", "医", "療", "保"]
