@@ -32,7 +32,8 @@ from typing import Any
 from rapidfuzz.distance import Hamming, Levenshtein
 
 from dictionaries.fuzzy import WILDCARD, align
-from dictionaries.reading import Token, other_readings, reading_of, token_readings, tokenize
+from dictionaries.kanji_readings import on_readings
+from dictionaries.reading import MAX_COMPOSED_KANJI, Token, other_readings, reading_of, token_readings, tokenize
 from dictionaries.terms import Term, fold_voicing, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
@@ -42,6 +43,8 @@ MAX_SPAN_TOKENS = 6
 MIN_ALTERNATIVE_READING = 4
 MIN_REREAD_READING = 5  # re-read kanji or a voicing difference: 4 kana are too easily met (上、次 → 東海林)
 MIN_FUZZY_READING = 7  # a sound dropped, added or unreadable only in long terms
+MAX_LOOSE_READINGS = 3  # per token
+MAX_LOOSE_VARIANTS = 16  # per span
 MIN_FUZZY_SHARE = 0.65  # of a term's kana that must be heard as they sound
 _KANJI = re.compile(r"[\u4e00-\u9fff々]")
 _INNER_PUNCTUATION = {"、", "・", "，", "､"}
@@ -122,6 +125,26 @@ def _spelled_out_edge(tokens: list[Token], i: int, at_start: bool) -> bool:
     if other.pos in {"助詞", "補助記号", "空白"}:
         return True
     return at_start and not _HIRAGANA.match(other.surface[-1:] or " ")
+
+
+def _loose_readings(token: Token) -> tuple[str, ...]:
+    """A token's reading for the loose pass (``WILDCARD`` where the analyser has none), and for a
+    short kanji word that is no ordinary word (a name, an unknown word, a lone kanji) also its
+    kanji read one by one by their on-readings, and its other readings."""
+    own = WILDCARD if _KANJI.search(token.reading) else token.reading
+    if token.common or not _KANJI.search(token.surface) or len(token.surface) > MAX_COMPOSED_KANJI:
+        return (own,)
+    composed = [""]
+    for ch in token.surface:
+        options = on_readings(ch) if _KANJI.match(ch) else (to_hiragana(ch),)
+        composed = [a + b for a in composed for b in (options or (WILDCARD,))][:MAX_LOOSE_VARIANTS]
+    known = other_readings(token.surface) if len(token.surface) <= 2 else ()
+    return tuple(dict.fromkeys((own, *composed, *known)))[:MAX_LOOSE_READINGS]
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(ch in rest for ch in short)
 
 
 def _after_number(tokens: list[Token], i: int) -> bool:
@@ -290,32 +313,37 @@ class Corrector:
         spelled_start = tokens[i].pos in _NEVER_AT_EDGE
         if spelled_start and not _spelled_out_edge(tokens, i, at_start=True):
             return None
-        heard = ""
-        must_match: list[int] = []  # positions in ``heard`` of particles' sounds
+        # What was heard, as the analyser reads it and with short kanji words re-read by their
+        # on-readings (両東: りょうひがし, りょうとう); with where particles' sounds sit in each.
+        variants: list[tuple[str, tuple[int, ...]]] = [("", ())]
         written = False
         best: tuple[int, int, int, Term] | None = None  # (cost, -length, end index, term)
         for j in range(i, min(len(tokens), i + MAX_SPAN_TOKENS + 1)):
             token = tokens[j]
             if token.pos in _NEVER_INSIDE or token.is_number:
                 break
-            unreadable = bool(_KANJI.search(token.reading))
-            if token.pos == "助詞":
-                must_match += range(len(heard), len(heard) + len(token.reading))
-            heard += WILDCARD if unreadable else token.reading
+            particle = token.pos == "助詞"
+            grown = {
+                heard + option: must + (tuple(range(len(heard), len(heard) + len(option))) if particle else ())
+                for heard, must in variants
+                for option in _loose_readings(token)
+            }
+            variants = list(grown.items())[:MAX_LOOSE_VARIANTS]
             written = written or bool(_KANJI.search(token.surface)) or token.surface != token.reading
-            if len(heard.replace(WILDCARD, "")) > self._max_reading + 2:
+            if min(len(h.replace(WILDCARD, "")) for h, _ in variants) > self._max_reading + 2:
                 break
-            if token.pos == "助詞" or not written:
+            if particle or not written:
                 continue
             spelled_end = token.pos in _NEVER_AT_EDGE
             if spelled_end and not _spelled_out_edge(tokens, j, at_start=False):
                 continue
-            for cost, term in self._fuzzy_candidates(heard, must_match):
-                if (spelled_start or spelled_end) and cost > 1:
-                    continue  # a kana "verb" at the edge is taken for a spelled-out term only when close
-                key = (cost, -(j - i), j, term)
-                if best is None or key[:2] < best[:2]:
-                    best = key
+            for heard, must_match in variants:
+                for cost, term in self._fuzzy_candidates(heard, list(must_match)):
+                    if (spelled_start or spelled_end) and cost > 1:
+                        continue  # a kana "verb" at the edge is taken for a spelled-out term only when close
+                    key = (cost, -(j - i), j, term)
+                    if best is None or key[:2] < best[:2]:
+                        best = key
         return _Span(tokens[i].start, best[2], tokens[best[2]].end, best[3]) if best else None
 
     def _fuzzy_candidates(self, heard: str, must_match: list[int]) -> list[tuple[int, Term]]:
@@ -334,11 +362,14 @@ class Corrector:
             slack = budget + 3 * wildcards
             if not len(known) - budget <= len(reading) <= len(known) + slack:
                 continue
-            if (not wildcards and known in reading) or Levenshtein.distance(known, reading, score_cutoff=slack) > slack:
+            folded = fold_voicing(known), fold_voicing(reading)
+            if (not wildcards and known in reading) or Levenshtein.distance(*folded, score_cutoff=slack) > slack:
                 continue  # a word heard whole is not stretched into a longer term (保険年金 → 保険年金課)
             aligned = align(heard, reading, budget)
             if aligned is None or aligned.matched < MIN_FUZZY_SHARE * len(reading):
                 continue
+            if not wildcards and aligned.cost > 1 and _is_subsequence(*folded):
+                continue  # only sounds added, more than one: words heard whole (維持向上 is not 舞洲工場)
             if all(aligned.exact[k] for k in must_match):
                 out.append((aligned.cost, term))
         return out

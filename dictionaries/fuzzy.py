@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dictionaries.terms import fold_voicing
+
 WILDCARD = "＊"
 MAX_WILDCARD_KANA = 3
 _ALIKE = {frozenset(pair) for pair in ("はわ", "へえ", "をお", "ぢじ", "づず")}
 
 
 def sounds_alike(a: str, b: str) -> bool:
-    return a == b or frozenset((a, b)) in _ALIKE
+    return a == b or frozenset((a, b)) in _ALIKE or fold_voicing(a) == fold_voicing(b)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ class Token:
     pos: str  # Sudachi's first part-of-speech level: 名詞, 助詞, 補助記号 …
     start: int  # character offsets in the analysed text
     end: int
+    common: bool = False  # an ordinary word of two or more characters the dictionary knows (維持, 向上)
 
     @property
     def is_number(self) -> bool:
@@ -66,6 +67,7 @@ def tokenize(text: str) -> list[Token]:
                 pos="数詞" if pos[1] == "数詞" else pos[0],
                 start=morpheme.begin(),
                 end=morpheme.end(),
+                common=len(surface) > 1 and pos[1] == "普通名詞" and not morpheme.is_oov(),
             )
         )
     return tokens

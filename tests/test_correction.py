@@ -192,6 +192,10 @@ LONG_TERMS = [
     Term("区役所", "くやくしょ"),
     Term("新大阪", "しんおおさか"),
     Term("東海林", "しょうじ"),
+    Term("医療扶助", "いりょうふじょ"),
+    Term("城東区民センター", "じょうとうくみんせんたー"),
+    Term("淀川左岸線", "よどがわさがんせん"),
+    Term("舞洲工場", "まいしまこうじょう"),
 ]
 
 
@@ -202,6 +206,9 @@ LONG_TERMS = [
         ("コンビニで育大ゴミ処理手数料件を", "コンビニで粗大ごみ処理手数料券を"),  # そ heard as いく
         ("国民健康保健療の通知が届いて", "国民健康保険料の通知が届いて"),  # 療 has no reading of its own
         ("2つ目は、きたく混乱者への対応です。", "2つ目は、帰宅困難者への対応です。"),  # spelled out: き|たく as verbs
+        ("医療費は医療復所の対象に", "医療費は医療扶助の対象に"),  # く added, し for じ
+        ("両東クミンセンターの利用件数", "城東区民センターの利用件数"),  # 両東 read りょうとう, not りょうひがし
+        ("何はすじ線と予讼側佐岸線を", "何はすじ線と淀川左岸線を"),  # 讼 unreadable, 佐 read さ
     ],
 )
 def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, expected: str) -> None:
@@ -219,6 +226,7 @@ def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, e
         "クラスター防止策を講じるなど、",  # a verb is never the edge of a term
         "会議に来たく思います。",  # a conjugation on a kanji stem is not a spelled-out word
         "その件は、きたくないと言っていました。",
+        "公共施設の機能を維持向上していくことが重要です。",  # ordinary words keep their reading (not 舞洲工場)
     ],
 )
 def test_loose_matching_leaves_ordinary_sentences_alone(text: str) -> None:
