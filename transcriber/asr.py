@@ -118,6 +118,26 @@ class Recognizer:
             for segment in segments:
                 yield _convert(segment, run.start)
 
+    def decode_window(self, audio: np.ndarray, window: Span, prompt: str) -> list[RecognizedSegment]:
+        """One short stretch decoded again on its own, with ``prompt`` as the text said before it.
+
+        Whisper leans towards words it has just "seen", so a term in the prompt is written as the
+        term where it was said, and nothing changes where it was not (see transcriber.biasing).
+        Greedy at temperature 0 only: a second opinion, not a fallback search.
+        """
+        piece = audio[int(window.start * SAMPLE_RATE) : int(window.end * SAMPLE_RATE)]
+        segments, _ = self._model.transcribe(
+            piece,
+            language=self.language or "ja",
+            beam_size=self.options.beam_size,
+            temperature=0.0,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+        )
+        return [_convert(segment, window.start) for segment in segments]
+
     def _batched(self, audio: np.ndarray, clips: list[Span]) -> Iterator[RecognizedSegment]:
         """GPU path: clips decoded in batches (no text conditioning between them).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from dictionaries.correction import Corrector
 from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
+from transcriber.biasing import REDECODE_SHARE, TermRedecoder
 from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
@@ -57,6 +59,9 @@ class PipelineOptions:
     diarization: str = "auto"  # auto | embedded | pyannote | off (transcriber.diarization.loader)
     channels: str = "auto"  # auto | split | mix: stereo speakers by channel (transcriber.channels)
     vad: VadOptions = field(default_factory=VadOptions)
+    # Recognition time that re-decoding suspected terms may add, as a share of the first pass's
+    # (transcriber.biasing); 0 turns it off.
+    term_redecode_share: float = REDECODE_SHARE
 
 
 def _to_segments(raw: RecognizedSegment) -> list[Segment]:
@@ -154,6 +159,7 @@ class Pipeline:
         duration = round(len(audio) / SAMPLE_RATE, 3)
         by_channel = channel_turns(analyzer.activity() if analyzer else None, mode, hints.allow(2), self.options.vad)
         decoded: list[RecognizedSegment] = []  # the recogniser's own segments: evidence for the flags
+        recognition_time = 0.0
         if by_channel is not None:
             del audio  # each channel is decoded again on its own: one recording's worth in memory at a time
             staged.stage("vad")(1.0)  # the channels' speech was found while decoding
@@ -165,13 +171,20 @@ class Pipeline:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
                 diarizing = background.submit(self.diarize, audio, hints)
                 spans = detect_speech(audio, self.options.vad, staged.stage("vad"))
+                started = time.perf_counter()
                 segments = self._recognise(audio, spans, staged.stage("asr"), decoded)
+                recognition_time = time.perf_counter() - started
                 turns = diarizing.result()
             if turns:
                 segments = assign_speakers(segments, turns)
         corrections: list[Correction] = []
         if terms:  # last, so the undo records point at the final segments
-            segments, corrections = apply_terms(segments, Corrector(terms))
+            corrector = Corrector(terms)
+            segments, corrections = apply_terms(segments, corrector)
+            if by_channel is None and self.options.term_redecode_share > 0:
+                budget = self.options.term_redecode_share * recognition_time
+                redecoder = TermRedecoder(corrector, self.recognizer)
+                segments, corrections = redecoder.run(audio, segments, corrections, budget)
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
         flags = find_flags(segments, spans, decoded)
         return Transcript(

@@ -10,7 +10,7 @@ STITCH_GAP = 0.6  # seconds: a term is cut between utterances only where one run
 STITCH_CHARS = 12  # characters either side of a cut that may hold the cut term
 
 
-def _rewrite_words(words: list[Word], edits: list[Edit]) -> list[Word]:
+def rewrite_words(words: list[Word], edits: list[Edit]) -> list[Word]:
     """Words whose characters an edit touched are merged into one word carrying the new text."""
     out: list[Word] = []
     offset = 0
@@ -117,6 +117,6 @@ def apply_terms(segments: list[Segment], corrector: Corrector) -> tuple[list[Seg
                 )
             )
             shift += len(edit.after) - (edit.end - edit.start)
-        words = _rewrite_words(segment.words, edits) if segment.words else []
+        words = rewrite_words(segment.words, edits) if segment.words else []
         corrected.append(segment.model_copy(update={"text": text, "words": words}))
     return corrected, records

@@ -1,0 +1,107 @@
+"""Places where a term was probably said but not written: worth asking the recogniser again.
+
+Reading-based correction (:mod:`dictionaries.correction`) only rewrites what it can prove by sound,
+and its guards refuse much that is right (朝引くの for 旭区の: a verb at the edge; 古代ゴミ for 粗大ごみ:
+five kana one sound apart). Here the bar is lower because nothing is rewritten: a suspect is a
+stretch of text whose reading is close to a term's reading, and the caller re-decodes that audio
+with the term in the recogniser's prompt, keeping the new text only if the recogniser now writes
+the term itself (see :mod:`transcriber.biasing`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from dictionaries.reading import reading_of, tokenize
+from dictionaries.terms import Term, fold_voicing
+
+MIN_READING = 3
+MIN_SIMILARITY = 0.7  # of a term's reading to the best stretch of what was heard (0..1)
+# Readings shorter than this must be heard exactly and as whole words: one sound off, a
+# four-kana name is a common word (東海林 しょうじ ~ 証明 しょうめい), and inside a word it is
+# anywhere (梅香 ばいか in ガバメント).
+EXACT_BELOW = 5
+MIN_SHARED_BIGRAMS = 0.4  # share of a term's kana pairs heard somewhere in the text: a cheap first sieve
+
+
+@dataclass(frozen=True)
+class Suspect:
+    term: Term
+    start: int  # character offsets in the text
+    end: int
+    similarity: float
+
+
+def _bigrams(reading: str) -> set[str]:
+    return {reading[k : k + 2] for k in range(len(reading) - 1)}
+
+
+class SuspectFinder:
+    """Built once per set of terms; :meth:`find` takes one utterance's text."""
+
+    def __init__(self, terms: list[Term], min_similarity: float = MIN_SIMILARITY) -> None:
+        self.min_similarity = min_similarity
+        self._readings: list[tuple[Term, str]] = []
+        self._written = {term.term for term in terms}
+        self._longest = max((len(t) for t in self._written), default=0)
+        self._by_bigram: dict[str, list[int]] = defaultdict(list)
+        for term in terms:
+            reading = fold_voicing(term.reading or reading_of(term.term))
+            if len(reading) < MIN_READING:
+                continue
+            for bigram in _bigrams(reading):
+                self._by_bigram[bigram].append(len(self._readings))
+            self._readings.append((term, reading))
+
+    def find(self, text: str) -> list[Suspect]:
+        """Suspects in ``text``, best first, none overlapping another."""
+        tokens = [t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}]
+        heard, owner = "", []  # the folded reading, and for each kana the token it came from
+        starts = set()  # where tokens start and end in ``heard``
+        for index, token in enumerate(tokens):
+            starts.add(len(heard))
+            heard += fold_voicing(token.reading)
+            owner += [index] * len(token.reading)
+        starts.add(len(heard))
+        shared: dict[int, int] = defaultdict(int)
+        for bigram in _bigrams(heard):
+            for candidate in self._by_bigram.get(bigram, ()):
+                shared[candidate] += 1
+        found: list[Suspect] = []
+        for candidate, count in shared.items():
+            term, reading = self._readings[candidate]
+            if count < MIN_SHARED_BIGRAMS * (len(reading) - 1) or term.term in text:
+                continue
+            place = fuzz.partial_ratio_alignment(reading, heard)
+            if place is None:
+                continue
+            stretch = heard[place.dest_start : place.dest_end]
+            similarity = 1.0 - Levenshtein.normalized_distance(reading, stretch)
+            short = len(reading) < EXACT_BELOW
+            if similarity < (1.0 if short else self.min_similarity) or not stretch:
+                continue
+            whole = place.dest_start in starts and place.dest_end in starts
+            if short and not whole:
+                continue
+            first, last = tokens[owner[place.dest_start]], tokens[owner[place.dest_end - 1]]
+            found.append(Suspect(term, first.start, last.end, round(similarity, 3)))
+        found.sort(key=lambda s: (-s.similarity, s.start))
+        taken = self._written_spans(text)  # a term already written is no suspect's place
+        kept: list[Suspect] = []
+        for suspect in found:
+            if all(suspect.end <= start or end <= suspect.start for start, end in taken):
+                kept.append(suspect)
+                taken.append((suspect.start, suspect.end))
+        return kept
+
+    def _written_spans(self, text: str) -> list[tuple[int, int]]:
+        return [
+            (start, end)
+            for start in range(len(text))
+            for end in range(start + 1, min(len(text), start + self._longest) + 1)
+            if text[start:end] in self._written
+        ]

@@ -1,0 +1,57 @@
+"""Where a term was probably said but not written: the places worth a second opinion."""
+
+from __future__ import annotations
+
+import pytest
+
+from dictionaries.suspects import SuspectFinder
+from dictionaries.terms import Term
+
+TERMS = [
+    Term("旭区", "あさひく"),
+    Term("粗大ごみ", "そだいごみ"),
+    Term("随意契約", "ずいいけいやく"),
+    Term("東海林", "しょうじ"),
+    Term("梅香", "ばいか"),
+    Term("酉島", "とりしま"),
+    Term("淀川区", "よどがわく"),
+    Term("淀川左岸線", "よどがわさがんせん"),
+]
+
+
+@pytest.fixture(scope="module")
+def finder() -> SuspectFinder:
+    return SuspectFinder(TERMS)
+
+
+@pytest.mark.parametrize(
+    "text,term,stretch",
+    [
+        ("朝引くの地域包括支援センターです。", "旭区", "朝引く"),  # same sound, but a verb: correction may not touch it
+        ("もしもし古代ゴミを出したいんですけど", "粗大ごみ", "古代ゴミ"),  # five kana, one sound off
+        ("つい契約で進める以上、", "随意契約", "つい契約"),
+        ("はい取り島の実家から", "酉島", "取り島"),
+    ],
+)
+def test_term_like_stretches_are_found(finder: SuspectFinder, text: str, term: str, stretch: str) -> None:
+    found = finder.find(text)
+    assert [(s.term.term, text[s.start : s.end]) for s in found] == [(term, stretch)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "課税証明書も必要ですか。",  # 証明 しょうめい ~ 東海林 しょうじ: short terms need the exact sound
+        "はい、ガバメントクラウドへの移行で",  # ばいか inside ガバメント: short terms need whole words
+        "粗大ごみを出したいんですけど",  # already written
+        "淀川左岸線の延伸部が143億円です。",  # 淀川区 sounds like the start of a term already written
+        "それでは会議を始めます。",
+    ],
+)
+def test_ordinary_text_and_written_terms_are_no_suspects(finder: SuspectFinder, text: str) -> None:
+    assert finder.find(text) == []
+
+
+def test_overlapping_suspects_keep_the_closest(finder: SuspectFinder) -> None:
+    found = finder.find("予渡川左岸線の整備")
+    assert [s.term.term for s in found] == ["淀川左岸線"]
