@@ -1,18 +1,20 @@
-"""Second opinions: a term is taken from the recogniser only when it writes it, and nothing else breaks."""
+"""Second opinions: a term is taken from the recogniser only where it writes it, and nothing else changes."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dictionaries.correction import Corrector
 from dictionaries.terms import Term
+from transcriber import biasing
 from transcriber.asr import RecognizedSegment
 from transcriber.biasing import TermRedecoder
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, Word
 from transcriber.vad import Span
 
-AUDIO = np.zeros(16000 * 20, dtype=np.float32)
+AUDIO = np.zeros(16000 * 40, dtype=np.float32)
 TERMS = [Term("粗大ごみ", "そだいごみ"), Term("杭全", "くまた"), Term("酉島", "とりしま")]
 
 
@@ -26,17 +28,22 @@ def _segment(start: float, pieces: list[str]) -> Segment:
 
 
 class Answers:
-    """Stands in for Whisper: what it says for a window, given the prompt; records what it was asked."""
+    """Stands in for Whisper: what it says for each packed window, in order; records what it was asked.
 
-    def __init__(self, *answers: list[str]) -> None:
+    Each answer is a list of (seconds into the window, words) so packed utterances can be told apart.
+    """
+
+    def __init__(self, *answers: list[tuple[float, list[str]]]) -> None:
         self.answers = list(answers)
-        self.asked: list[tuple[Span, str]] = []
+        self.asked: list[tuple[float, str]] = []
 
     def decode_window(self, audio: np.ndarray, window: Span, prompt: str) -> list[RecognizedSegment]:
-        self.asked.append((window, prompt))
-        pieces = self.answers.pop(0)
-        words = _words(window.start, pieces)
-        return [RecognizedSegment(window.start, window.end, "".join(pieces), words, -0.2, 0.01, 1.2)]
+        self.asked.append((len(audio) / 16000, prompt))
+        out = []
+        for at, pieces in self.answers.pop(0):
+            words = _words(window.start + at, pieces)
+            out.append(RecognizedSegment(words[0].start, words[-1].end, "".join(pieces), words, -0.2, 0.01, 1.2))
+        return out
 
 
 def _run(segments: list[Segment], answers: Answers, budget: float = 10.0) -> tuple[list[Segment], list[Correction]]:
@@ -45,45 +52,74 @@ def _run(segments: list[Segment], answers: Answers, budget: float = 10.0) -> tup
     return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget)
 
 
-def test_the_term_is_taken_when_the_recogniser_writes_it() -> None:
+def test_only_the_confirmed_stretch_becomes_the_term() -> None:
     segments = [
         _segment(0.0, ["クマタ", "の", "交差点", "です。"]),
         _segment(3.0, ["あの", "古代", "ゴミ", "を", "出し", "たい", "んです", "けど"]),
     ]
-    answers = Answers(["あの", "粗大", "ごみ", "を", "出し", "たい", "んです", "けど。"])
+    # The second opinion also "hears" other words differently: only the term is taken.
+    answers = Answers([(0.15, ["えっと", "粗大", "ごみ", "を", "出し", "たい", "んです", "けど。"])])
     out, corrections = _run(segments, answers)
-    assert out[1].text == "あの粗大ごみを出したいんですけど。"
-    assert answers.asked[0][1] == "粗大ごみ。"  # the suspected term, as the text said before
-    assert answers.asked[0][0].start < 3.0 < 6.9 < answers.asked[0][0].end  # the whole utterance
+    assert out[1].text == "あの粗大ごみを出したいんですけど"
+    assert answers.asked[0][1] == "粗大ごみ。"  # the suspected term, as if said just before
     redecoded = [c for c in corrections if c.rule == "redecode"]
-    assert len(redecoded) == 1 and redecoded[0].segment == 1 and redecoded[0].term == "粗大ごみ"
-    assert out[1].text[redecoded[0].start : redecoded[0].end] == redecoded[0].after
-    assert redecoded[0].before == "あの古代ゴミを出したいんですけど"  # what undo puts back
+    assert [(c.segment, c.before, c.after, c.term) for c in redecoded] == [(1, "古代ゴミ", "粗大ごみ", "粗大ごみ")]
+    assert out[1].text[redecoded[0].start : redecoded[0].end] == "粗大ごみ"
     # the reading correction in the first utterance is kept as it was
     assert out[0].text == "杭全の交差点です。" and any(c.rule == "reading" and c.segment == 0 for c in corrections)
-    assert all(w.start >= 3.0 - 0.2 for w in out[1].words)
+    # word timings stay the first pass's: the term spans the two words it replaced
+    assert [(w.text, w.start, w.end) for w in out[1].words[:2]] == [("あの", 3.0, 3.4), ("粗大ごみ", 3.5, 4.4)]
 
 
 def test_nothing_changes_when_the_recogniser_keeps_its_first_answer() -> None:
     segments = [_segment(0.0, ["もしもし", "古代", "ゴミ", "を", "出し", "たい"])]
-    out, corrections = _run(segments, Answers(["もしもし", "古代", "ゴミ", "を", "出し", "たい。"]))
+    out, corrections = _run(segments, Answers([(0.15, ["もしもし", "古代", "ゴミ", "を", "出し", "たい。"])]))
     assert out == segments and corrections == []
 
 
 def test_a_prompt_written_back_alone_is_refused() -> None:
     segments = [_segment(0.0, ["もしもし", "古代", "ゴミ", "を", "出し", "たい", "んです", "けど"])]
-    out, _ = _run(segments, Answers(["粗大", "ごみ。"]))
+    out, _ = _run(segments, Answers([(0.15, ["粗大", "ごみ。"])]))
     assert out == segments
 
 
-def test_numbers_are_never_traded_for_a_term() -> None:
+def test_numbers_stay_the_first_pass_s() -> None:
     segments = [_segment(0.0, ["古代", "ゴミ", "は", "1,400", "円", "です"])]
-    out, _ = _run(segments, Answers(["粗大", "ごみ", "は", "1,500", "円", "です"]))
-    assert out == segments
+    out, _ = _run(segments, Answers([(0.15, ["粗大", "ごみ", "は", "1,500", "円", "です"])]))
+    assert out[0].text == "粗大ごみは1,400円です"
 
 
-def test_no_budget_no_second_opinions() -> None:
-    segments = [_segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])]
-    answers = Answers(["はい", "酉島", "の", "実家", "から"])
-    out, _ = _run(segments, answers, budget=0.0)
-    assert out == segments and answers.asked == []
+def test_suspected_utterances_are_decoded_together_and_told_apart() -> None:
+    first = _segment(0.0, ["古代", "ゴミ", "を", "出し", "たい"])  # 0.0–2.4 s
+    second = _segment(10.0, ["はい", "取り", "島", "の", "実家", "から"])  # 10.0–12.9 s
+    # Packed: the first utterance (with 0.15 s either side) is 2.7 s, then 0.6 s of silence.
+    answers = Answers([(0.15, ["粗大", "ごみ", "を", "出し", "たい"]), (3.45, ["はい", "酉島", "の", "実家", "から"])])
+    out, corrections = _run([first, second], answers)
+    assert len(answers.asked) == 1 and 6.0 < answers.asked[0][0] < 7.0
+    assert set(answers.asked[0][1].rstrip("。").split("、")) == {"粗大ごみ", "酉島"}
+    assert [s.text for s in out] == ["粗大ごみを出したい", "はい酉島の実家から"]
+    assert [c.segment for c in corrections] == [0, 1]
+
+
+def test_one_window_is_always_decoded_and_more_only_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(biasing, "MAX_PACK", 5.0)  # windows of 5 s: the two utterances cannot share one
+    first = _segment(0.0, ["古代", "ゴミ", "を", "出し", "たい"])
+    second = _segment(25.0, ["はい", "取り", "島", "の", "実家", "から"])
+    toriyama = [(0.15, ["はい", "酉島", "の", "実家", "から"])]
+    sodai = [(0.15, ["粗大", "ごみ", "を", "出し", "たい"])]
+    answers = Answers(toriyama, sodai)
+    out, _ = _run([first, second], answers, budget=0.0)  # only the more term-like one (酉島: exact sound)
+    assert len(answers.asked) == 1 and [s.text for s in out] == ["古代ゴミを出したい", "はい酉島の実家から"]
+    answers = Answers(toriyama, sodai)
+    out, _ = _run([first, second], answers, budget=10.0)
+    assert len(answers.asked) == 2 and [s.text for s in out] == ["粗大ごみを出したい", "はい酉島の実家から"]
+
+
+def test_a_long_utterance_is_decoded_again_only_around_the_suspect() -> None:
+    pieces = ["えー", "本日", "は", "各", "地域", "の", "状況", "を", "報告", "し", "ます", "古代", "ゴミ"]
+    pieces += ["の", "収集", "について", "です", "が", "昨年", "より", "増え", "て", "おり", "ます"]
+    segment = _segment(0.0, pieces)  # 24 words, 12 s; 古代ゴミ at 5.5–6.4 s
+    answers = Answers([(0.15, ["報告", "し", "ます", "粗大", "ごみ", "の", "収集", "について", "です"])])
+    out, _ = _run([segment], answers)
+    assert 5.5 < answers.asked[0][0] < 7.0  # 2.5 s either side, cut at words, not the whole 12 s
+    assert out[0].text == "".join(pieces).replace("古代ゴミ", "粗大ごみ")
