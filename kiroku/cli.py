@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -104,6 +105,15 @@ def transcribe(
             help="用語辞書 CSV (複数指定可、city で市の標準辞書) / terminology CSV, repeatable; `city`: built-in",
         ),
     ] = None,
+    redecode_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="辞書の用語らしい箇所の再認識に使う時間 (初回認識時間に対する割合、0 で無効、既定 0.05) / "
+            "time for re-decoding places that sound like a term, as a share of recognition time (0: off)",
+        ),
+    ] = None,
     speakers: Annotated[
         int | None, typer.Option(min=1, help="話者数が分かっていれば / exact number of speakers")
     ] = None,
@@ -134,17 +144,18 @@ def transcribe(
         terms = _load_dictionaries(dictionary or [])
         if output is not None:
             check_writable(output)
-        pipeline = Pipeline(
-            PipelineOptions(
-                model=model,
-                device=device,
-                compute_type=compute_type,
-                language=None if language == "auto" else language,
-                beam_size=beam_size,
-                diarization=diarization,
-                channels=channels,
-            )
+        options = PipelineOptions(
+            model=model,
+            device=device,
+            compute_type=compute_type,
+            language=None if language == "auto" else language,
+            beam_size=beam_size,
+            diarization=diarization,
+            channels=channels,
         )
+        if redecode_share is not None:
+            options = dataclasses.replace(options, term_redecode_share=redecode_share)
+        pipeline = Pipeline(options)
         hints = SpeakerHints(speakers, min_speakers, max_speakers)
         transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints)
         bar.finish()
