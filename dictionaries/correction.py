@@ -127,7 +127,7 @@ def _spelled_out_edge(tokens: list[Token], i: int, at_start: bool) -> bool:
     return at_start and not _HIRAGANA.match(other.surface[-1:] or " ")
 
 
-def _loose_readings(token: Token) -> tuple[str, ...]:
+def loose_readings(token: Token) -> tuple[str, ...]:
     """A token's reading for the loose pass (``WILDCARD`` where the analyser has none), and for a
     short kanji word that is no ordinary word (a name, an unknown word, a lone kanji) also its
     kanji read one by one by their on-readings, and its other readings."""
@@ -326,7 +326,7 @@ class Corrector:
             grown = {
                 heard + option: must + (tuple(range(len(heard), len(heard) + len(option))) if particle else ())
                 for heard, must in variants
-                for option in _loose_readings(token)
+                for option in loose_readings(token)
             }
             variants = list(grown.items())[:MAX_LOOSE_VARIANTS]
             written = written or bool(_KANJI.search(token.surface)) or token.surface != token.reading

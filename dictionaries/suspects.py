@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from dictionaries.reading import reading_of, tokenize
+from dictionaries.correction import loose_readings
+from dictionaries.reading import Token, reading_of, tokenize
 from dictionaries.terms import Term, fold_voicing
 
 MIN_READING = 3
@@ -34,6 +35,11 @@ class Suspect:
     start: int  # character offsets in the text
     end: int
     similarity: float
+
+
+def _reread(token: Token) -> str:
+    options = loose_readings(token)
+    return options[1] if len(token.surface) > 1 and len(options) > 1 else token.reading
 
 
 def _bigrams(reading: str) -> set[str]:
@@ -60,12 +66,40 @@ class SuspectFinder:
     def find(self, text: str) -> list[Suspect]:
         """Suspects in ``text``, best first, none overlapping another."""
         tokens = [t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}]
+        # As the analyser reads it, and with names and unknown words re-read by their kanji's
+        # on-readings (両東: りょうとう, not りょうひがし).
+        heard_as = [[t.reading for t in tokens], [_reread(t) for t in tokens]]
+        best: dict[int, Suspect] = {}
+        for readings in heard_as if heard_as[1] != heard_as[0] else heard_as[:1]:
+            for suspect in self._find_in(text, tokens, readings):
+                index = id(suspect.term)
+                if index not in best or suspect.similarity > best[index].similarity:
+                    best[index] = suspect
+        found = list(best.values())
+        found.sort(key=lambda s: (-s.similarity, s.start))
+        taken = self._written_spans(text)  # a term already written is no suspect's place
+        kept: list[Suspect] = []
+        for suspect in found:
+            if all(suspect.end <= start or end <= suspect.start for start, end in taken):
+                kept.append(suspect)
+                taken.append((suspect.start, suspect.end))
+        return kept
+
+    def _written_spans(self, text: str) -> list[tuple[int, int]]:
+        return [
+            (start, end)
+            for start in range(len(text))
+            for end in range(start + 1, min(len(text), start + self._longest) + 1)
+            if text[start:end] in self._written
+        ]
+
+    def _find_in(self, text: str, tokens: list[Token], readings: list[str]) -> list[Suspect]:
         heard, owner = "", []  # the folded reading, and for each kana the token it came from
         starts = set()  # where tokens start and end in ``heard``
-        for index, token in enumerate(tokens):
+        for index, reading in enumerate(readings):
             starts.add(len(heard))
-            heard += fold_voicing(token.reading)
-            owner += [index] * len(token.reading)
+            heard += fold_voicing(reading)
+            owner += [index] * len(reading)
         starts.add(len(heard))
         shared: dict[int, int] = defaultdict(int)
         for bigram in _bigrams(heard):
@@ -89,19 +123,4 @@ class SuspectFinder:
                 continue
             first, last = tokens[owner[place.dest_start]], tokens[owner[place.dest_end - 1]]
             found.append(Suspect(term, first.start, last.end, round(similarity, 3)))
-        found.sort(key=lambda s: (-s.similarity, s.start))
-        taken = self._written_spans(text)  # a term already written is no suspect's place
-        kept: list[Suspect] = []
-        for suspect in found:
-            if all(suspect.end <= start or end <= suspect.start for start, end in taken):
-                kept.append(suspect)
-                taken.append((suspect.start, suspect.end))
-        return kept
-
-    def _written_spans(self, text: str) -> list[tuple[int, int]]:
-        return [
-            (start, end)
-            for start in range(len(text))
-            for end in range(start + 1, min(len(text), start + self._longest) + 1)
-            if text[start:end] in self._written
-        ]
+        return found
