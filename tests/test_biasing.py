@@ -92,10 +92,10 @@ def test_numbers_stay_the_first_pass_s() -> None:
 def test_suspected_utterances_are_decoded_together_and_told_apart() -> None:
     first = _segment(0.0, ["古代", "ゴミ", "を", "出し", "たい"])  # 0.0–2.4 s
     second = _segment(10.0, ["はい", "取り", "島", "の", "実家", "から"])  # 10.0–12.9 s
-    # Packed: the first utterance (with 0.15 s either side) is 2.7 s, then 0.6 s of silence.
+    # Packed: the first utterance (with 0.15 s after it; none before 0 s) is 2.55 s, the second follows.
     answers = Answers([(0.15, ["粗大", "ごみ", "を", "出し", "たい"]), (3.45, ["はい", "酉島", "の", "実家", "から"])])
     out, corrections = _run([first, second], answers)
-    assert len(answers.asked) == 1 and 6.0 < answers.asked[0][0] < 7.0
+    assert len(answers.asked) == 1 and 5.0 < answers.asked[0][0] < 6.5
     assert set(answers.asked[0][1].rstrip("。").split("、")) == {"粗大ごみ", "酉島"}
     assert [s.text for s in out] == ["粗大ごみを出したい", "はい酉島の実家から"]
     assert [c.segment for c in corrections] == [0, 1]
@@ -123,3 +123,13 @@ def test_a_long_utterance_is_decoded_again_only_around_the_suspect() -> None:
     out, _ = _run([segment], answers)
     assert 5.5 < answers.asked[0][0] < 7.0  # 2.5 s either side, cut at words, not the whole 12 s
     assert out[0].text == "".join(pieces).replace("古代ゴミ", "粗大ごみ")
+
+
+def test_stretches_whisper_stopped_before_get_another_window() -> None:
+    first = _segment(0.0, ["古代", "ゴミ", "を", "出し", "たい"])
+    second = _segment(10.0, ["はい", "取り", "島", "の", "実家", "から"])
+    # The first window: Whisper writes only the first stretch and stops; the second gets its own.
+    sodai, toriyama = ["粗大", "ごみ", "を", "出し", "たい"], ["はい", "酉島", "の", "実家", "から"]
+    answers = Answers([(0.15, sodai)], [(0.15, toriyama)])
+    out, _ = _run([first, second], answers)
+    assert len(answers.asked) == 2 and [s.text for s in out] == ["粗大ごみを出したい", "はい酉島の実家から"]

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 REDECODE_SHARE = 0.05  # of the first pass's recognition time, beyond the first window
 MAX_PACK = 28.0  # seconds of audio decoded together (Whisper's window is 30 s)
-GAP = 0.6  # seconds of silence between packed utterances
+GAP = 0.0  # seconds of silence between packed stretches: after a silence Whisper often stops
 CONTEXT = 2.5  # seconds of the utterance decoded again either side of the suspected words
 EDGE = 0.15  # seconds of audio kept either side of the words decoded again
 MIN_SOUND_KEPT = 0.5  # similarity of the second opinion's reading to the first's, per utterance
@@ -59,6 +59,7 @@ class _Piece:
     first: int  # the utterance's words decoded again, inclusive
     last: int
     at: int  # where word ``first`` starts in the utterance's text
+    retried: bool = False
     offset: float = 0.0  # where it starts in the packed audio
     words: list[Word] = field(default_factory=list)  # the second opinion
 
@@ -147,6 +148,11 @@ class TermRedecoder:
             last = time.perf_counter() - started
             spent += last
             tried += len(pack)
+            # Whisper may stop before the last stretches of a window: those get one more try.
+            again = [piece for piece in pack[1:] if not piece.words and not piece.retried]
+            for piece in again:
+                piece.retried = True
+            pending += again
             for piece in pack:
                 edits = self._edits(out[piece.number], piece)
                 if edits:
