@@ -49,7 +49,7 @@ class Answers:
 def _run(segments: list[Segment], answers: Answers, budget: float = 10.0) -> tuple[list[Segment], list[Correction]]:
     corrector = Corrector(TERMS)
     fixed, corrections = apply_terms(segments, corrector)
-    return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget)
+    return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget, window_cost=1.0)
 
 
 def test_only_the_confirmed_stretch_becomes_the_term() -> None:
@@ -101,14 +101,16 @@ def test_suspected_utterances_are_decoded_together_and_told_apart() -> None:
     assert [c.segment for c in corrections] == [0, 1]
 
 
-def test_one_window_is_always_decoded_and_more_only_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_windows_are_decoded_only_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(biasing, "MAX_PACK", 5.0)  # windows of 5 s: the two utterances cannot share one
     first = _segment(0.0, ["古代", "ゴミ", "を", "出し", "たい"])
     second = _segment(25.0, ["はい", "取り", "島", "の", "実家", "から"])
     toriyama = [(0.15, ["はい", "酉島", "の", "実家", "から"])]
     sodai = [(0.15, ["粗大", "ごみ", "を", "出し", "たい"])]
     answers = Answers(toriyama, sodai)
-    out, _ = _run([first, second], answers, budget=0.0)  # only the more term-like one (酉島: exact sound)
+    out, _ = _run([first, second], answers, budget=0.5)  # a window is guessed to take 1 s: none
+    assert answers.asked == [] and [s.text for s in out] == ["古代ゴミを出したい", "はい取り島の実家から"]
+    out, _ = _run([first, second], answers, budget=1.0)  # one (a second would pass 1 s): the more term-like, 酉島
     assert len(answers.asked) == 1 and [s.text for s in out] == ["古代ゴミを出したい", "はい酉島の実家から"]
     answers = Answers(toriyama, sodai)
     out, _ = _run([first, second], answers, budget=10.0)

@@ -38,7 +38,7 @@ from transcriber.vad import Span
 
 log = logging.getLogger(__name__)
 
-REDECODE_SHARE = 0.05  # of the first pass's recognition time, beyond the first window
+REDECODE_SHARE = 0.05  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
 MAX_PACK = 28.0  # seconds of audio decoded together (Whisper's window is 30 s)
 GAP = 0.0  # seconds of silence between packed stretches: after a silence Whisper often stops
 CONTEXT = 2.5  # seconds of the utterance decoded again either side of the suspected words
@@ -124,13 +124,18 @@ class TermRedecoder:
         self.recognizer = recognizer
 
     def run(
-        self, audio: np.ndarray, segments: list[Segment], corrections: list[Correction], budget: float
+        self,
+        audio: np.ndarray,
+        segments: list[Segment],
+        corrections: list[Correction],
+        budget: float,
+        window_cost: float,
     ) -> tuple[list[Segment], list[Correction]]:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
-        One window is always decoded when there are suspects; more while the time spent, plus what
-        the last window took, stays within ``budget`` seconds (a window costs about the same
-        whatever its length: Whisper's encoder always reads 30 s).
+        Windows are decoded while the time spent plus what the next window should take stays
+        within ``budget`` seconds: ``window_cost``, or what the last took if that was more (a
+        window costs about the same whatever its length: Whisper's encoder reads 30 s).
         """
         queue = []
         for number, segment in enumerate(segments):
@@ -141,7 +146,7 @@ class TermRedecoder:
         pending = [piece for _, piece in queue if piece.source.length <= MAX_PACK]
         out, records = list(segments), list(corrections)
         spent, last, tried, kept = 0.0, 0.0, 0, 0
-        while pending and (not tried or spent + last <= budget):
+        while pending and spent + max(last, window_cost) <= budget:
             pack = self._pack(pending)
             started = time.perf_counter()
             self._second_opinion(audio, pack)
