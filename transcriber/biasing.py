@@ -32,7 +32,7 @@ from dictionaries.terms import fold_voicing
 from transcriber.asr import RecognizedSegment
 from transcriber.audio import SAMPLE_RATE
 from transcriber.japanese_text import tidy_words, words_to_text
-from transcriber.terminology import rewrite_words
+from transcriber.terminology import apply_edits
 from transcriber.transcript import Correction, Segment, Word
 from transcriber.vad import Span
 
@@ -231,12 +231,6 @@ class TermRedecoder:
         segment: Segment, number: int, edits: list[Edit], records: list[Correction]
     ) -> tuple[Segment, list[Correction]]:
         """The edits applied to the segment's text and words; earlier corrections moved or superseded."""
-        edits = sorted(edits, key=lambda e: e.start)
-        text, cursor, pieces = segment.text, 0, []
-        for edit in edits:
-            pieces += [text[cursor : edit.start], edit.after]
-            cursor = edit.end
-        new_text = "".join(pieces) + text[cursor:]
 
         def moved(position: int) -> int:
             return position + sum(len(e.after) - (e.end - e.start) for e in edits if e.end <= position)
@@ -248,19 +242,5 @@ class TermRedecoder:
             elif not any(record.start < e.end and e.start < record.end for e in edits):
                 kept.append(record.model_copy(update={"start": moved(record.start), "end": moved(record.end)}))
             # a correction inside a re-decoded stretch is superseded by it
-        for edit in edits:
-            start = moved(edit.start)
-            kept.append(
-                Correction(
-                    segment=number,
-                    start=start,
-                    end=start + len(edit.after),
-                    before=edit.before,
-                    after=edit.after,
-                    term=edit.term,
-                    rule="redecode",
-                )
-            )
-        kept.sort(key=lambda r: (r.segment, r.start))
-        words = rewrite_words(segment.words, edits)
-        return segment.model_copy(update={"text": new_text, "words": words}), kept
+        fixed, added = apply_edits(segment, number, edits)
+        return fixed, sorted(kept + added, key=lambda r: (r.segment, r.start))

@@ -93,30 +93,40 @@ def stitch_cut_terms(segments: list[Segment], corrector: Corrector) -> list[Segm
     return [s for s in out if s.text]
 
 
+def apply_edits(segment: Segment, number: int, edits: list[Edit]) -> tuple[Segment, list[Correction]]:
+    """The segment with ``edits`` (offsets into its text) applied to its text and words, and the
+    undo records of the edits (offsets into the new text)."""
+    pieces: list[str] = []
+    records: list[Correction] = []
+    cursor = shift = 0
+    for edit in sorted(edits, key=lambda e: e.start):
+        pieces += [segment.text[cursor : edit.start], edit.after]
+        cursor = edit.end
+        start = edit.start + shift
+        records.append(
+            Correction(
+                segment=number,
+                start=start,
+                end=start + len(edit.after),
+                before=edit.before,
+                after=edit.after,
+                term=edit.term,
+                rule=edit.rule,
+            )
+        )
+        shift += len(edit.after) - (edit.end - edit.start)
+    text = "".join(pieces) + segment.text[cursor:]
+    words = rewrite_words(segment.words, edits) if segment.words else []
+    return segment.model_copy(update={"text": text, "words": words}), records
+
+
 def apply_terms(segments: list[Segment], corrector: Corrector) -> tuple[list[Segment], list[Correction]]:
     segments = stitch_cut_terms(segments, corrector)
     corrected: list[Segment] = []
     records: list[Correction] = []
     for number, segment in enumerate(segments):
-        text, edits = corrector.correct(segment.text)
-        if not edits:
-            corrected.append(segment)
-            continue
-        shift = 0
-        for edit in edits:
-            start = edit.start + shift
-            records.append(
-                Correction(
-                    segment=number,
-                    start=start,
-                    end=start + len(edit.after),
-                    before=edit.before,
-                    after=edit.after,
-                    term=edit.term,
-                    rule=edit.rule,
-                )
-            )
-            shift += len(edit.after) - (edit.end - edit.start)
-        words = rewrite_words(segment.words, edits) if segment.words else []
-        corrected.append(segment.model_copy(update={"text": text, "words": words}))
+        _, edits = corrector.correct(segment.text)
+        fixed, added = apply_edits(segment, number, edits) if edits else (segment, [])
+        corrected.append(fixed)
+        records += added
     return corrected, records

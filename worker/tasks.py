@@ -25,20 +25,21 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def _pipeline(model: str | None, diarization: str) -> Pipeline:
+def _pipeline(model: str | None, diarization: str, redecode_share: float) -> Pipeline:
     # Loaded once per worker process: the model stays in memory between jobs.
-    return Pipeline(PipelineOptions(model=model, diarization=diarization))
+    return Pipeline(PipelineOptions(model=model, diarization=diarization, term_redecode_share=redecode_share))
 
 
 def _transcribe(path: Path, progress: StageProgressFn, terms: list[Term], hints: SpeakerHints) -> Transcript:
     settings = get_settings()
-    return _pipeline(settings.asr_model, settings.diarization).run(path, progress=progress, terms=terms, speakers=hints)
+    pipeline = _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
+    return pipeline.run(path, progress=progress, terms=terms, speakers=hints)
 
 
 def _diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
     """A relabel job's speakers, with the worker's loaded diarizer."""
     settings = get_settings()
-    pipeline = _pipeline(settings.asr_model, settings.diarization)
+    pipeline = _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
     if pipeline.diarizer is None:  # KIROKU_DIARIZATION=off, or torch/pyannote missing
         raise DiarizerMissing
     return pipeline.diarize(decode(path), hints)
@@ -87,7 +88,7 @@ def run_worker(loglevel: str = "INFO", preload: bool = True) -> None:
     app = build_app(settings)
     if preload:
         log.info("loading the recognition model")
-        _pipeline(settings.asr_model, settings.diarization)
+        _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
     app.worker_main(
         [
             "worker",
