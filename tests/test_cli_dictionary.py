@@ -48,3 +48,8 @@ def test_bad_rows_are_warned_and_an_unreadable_dictionary_stops(tmp_path: Path) 
     missing = run_kiroku("transcribe", str(PLACES), "-q", "-d", str(tmp_path / "none.csv"))
     assert missing.returncode == 10 and "用語辞書を読み込めません" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_the_second_opinion_budget_must_be_a_share() -> None:
+    result = run_kiroku("transcribe", str(PLACES), "-q", "--redecode-share", "2")
+    assert result.returncode == 2 and "redecode-share" in result.stderr
