@@ -142,6 +142,24 @@ def loose_readings(token: Token) -> tuple[str, ...]:
     return tuple(dict.fromkeys((own, *composed, *known)))[:MAX_LOOSE_READINGS]
 
 
+def _particle_before_kanji(tokens: list[Token], i: int) -> bool:
+    """A particle followed by a kanji word (の|即) starts no term; one followed by more kana
+    (が|もう) may be a name spelled out in hiragana."""
+    following = tokens[i + 1].surface[:1] if i + 1 < len(tokens) else ""
+    return tokens[i].pos == "助詞" and not _HIRAGANA.match(following or " ") and not _KANA_IN.match(following or " ")
+
+
+def _shares_half(written: str, term: str) -> bool:
+    """Half of the term's characters (kana as hiragana) also appear in the written span."""
+    pool = list(to_hiragana(written))
+    shared = 0
+    for ch in to_hiragana(term):
+        if ch in pool:
+            pool.remove(ch)
+            shared += 1
+    return 2 * shared >= len(term)
+
+
 def _is_subsequence(short: str, long: str) -> bool:
     rest = iter(long)
     return all(ch in rest for ch in short)
@@ -174,7 +192,7 @@ class Corrector:
                 self._exact[reading] = None
             else:
                 self._exact[reading] = term
-            if len(reading) >= MIN_NEAR_READING:
+            if len(reading) >= MIN_NEAR_READING - 1:
                 # One substituted sound leaves the first or the last kana intact: index both.
                 self._near[(reading[0], len(reading))].append((reading, term))
                 self._near[(reading[-1], -len(reading))].append((reading, term))
@@ -218,17 +236,27 @@ class Corrector:
             for m in self._alias_re.finditer(text)
         ]
 
-    def _best_term(self, reading: str) -> tuple[Term, str] | None:
-        """The term that sounds like ``reading``, with its reading; exact matches first."""
+    def _best_term(self, reading: str, written: str | None = None) -> tuple[Term, str] | None:
+        """The term that sounds like ``reading``, with its reading; exact matches first.
+
+        ``written``: the span's text when it is more than one token; a 5-kana term one sound off
+        is taken only if the span is no word the dictionary knows and shares half the term's
+        characters (古代ゴミ → 粗大ごみ: 大, ご, み), as a word one sound from a term is usually a
+        word of its own (重要 and 十三, 市役所 and 区役所).
+        """
         exact = self._exact.get(reading)
         if exact is not None:
             return exact, reading
         allowed = _allowed_distance(len(reading))
-        if not allowed:
+        short = len(reading) == MIN_NEAR_READING - 1 and written is not None and not other_readings(written)
+        if not allowed and not short:
             return None
+        allowed = allowed or 1
         best: tuple[Term, str, int] | None = None
         candidates = self._near.get((reading[0], len(reading)), []) + self._near.get((reading[-1], -len(reading)), [])
         for candidate, term in candidates:
+            if short and written is not None and not _shares_half(written, term.term):
+                continue
             distance = Hamming.distance(reading, candidate, score_cutoff=allowed)
             if distance <= allowed and (best is None or distance < best[2]):
                 best = (term, candidate, distance)
@@ -485,7 +513,7 @@ class Corrector:
         self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]
     ) -> tuple[int, Edit | None] | None:
         """The longest span starting at token ``i`` that sounds like a term."""
-        if tokens[i].pos in _NEVER_AT_EDGE:
+        if tokens[i].pos in _NEVER_AT_EDGE or _particle_before_kanji(tokens, i):
             return None
         reading = ""
         has_number = False
@@ -503,7 +531,7 @@ class Corrector:
                 break
             if token.pos in _NEVER_AT_EDGE or len(reading) < MIN_READING:
                 continue
-            match = self._best_term(reading)
+            match = self._best_term(reading, text[tokens[i].start : token.end] if j > i else None)
             if match is None:
                 continue
             term, heard_as = match

@@ -219,3 +219,14 @@ def test_long_terms_heard_with_a_sound_dropped_added_or_unreadable(heard: str, e
 )
 def test_loose_matching_leaves_ordinary_sentences_alone(text: str) -> None:
     assert Corrector(LONG_TERMS).correct(text) == (text, [])
+
+
+def test_five_kana_one_sound_off_only_for_an_odd_compound_that_shares_the_term_s_characters() -> None:
+    corrector = Corrector([Term("粗大ごみ", "そだいごみ"), Term("区役所", "くやくしょ"), Term("川寺小", "のそく")])
+    assert corrector.correct("古代ゴミを出したいんですけど")[0] == "粗大ごみを出したいんですけど"  # 大, ご, み shared
+    for text in (
+        "市役所全体の業務を見直します。",  # 市役所 is a word of its own, one sound from 区役所
+        "古代の遺跡を見学しました。",
+        "DXの即戦力となる人材",  # a particle before a kanji word starts no term (の|即 is not のそく)
+    ):
+        assert corrector.correct(text) == (text, [])
