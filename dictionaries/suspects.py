@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from dictionaries.correction import loose_readings
@@ -26,6 +26,7 @@ MIN_SIMILARITY = 0.7  # of a term's reading to the best stretch of what was hear
 # four-kana name is a common word (東海林 しょうじ ~ 証明 しょうめい), and inside a word it is
 # anywhere (梅香 ばいか in ガバメント).
 EXACT_BELOW = 5
+MAX_SPAN_TOKENS = 6
 MIN_SHARED_BIGRAMS = 0.4  # share of a term's kana pairs heard somewhere in the text: a cheap first sieve
 
 
@@ -62,6 +63,7 @@ class SuspectFinder:
             for bigram in _bigrams(reading):
                 self._by_bigram[bigram].append(len(self._readings))
             self._readings.append((term, reading))
+        self._longest_reading = max((len(r) for _, r in self._readings), default=0)
 
     def find(self, text: str) -> list[Suspect]:
         """Suspects in ``text``, best first, none overlapping another."""
@@ -94,33 +96,39 @@ class SuspectFinder:
         ]
 
     def _find_in(self, text: str, tokens: list[Token], readings: list[str]) -> list[Suspect]:
-        heard, owner = "", []  # the folded reading, and for each kana the token it came from
-        starts = set()  # where tokens start and end in ``heard``
-        for index, reading in enumerate(readings):
-            starts.add(len(heard))
-            heard += fold_voicing(reading)
-            owner += [index] * len(reading)
-        starts.add(len(heard))
+        """For each term sharing enough kana pairs with the text, the run of whole tokens whose
+        reading is closest to the term's (fewest tokens on a tie, so no particle is taken in)."""
+        folded = [fold_voicing(r) for r in readings]
         shared: dict[int, int] = defaultdict(int)
-        for bigram in _bigrams(heard):
+        for bigram in _bigrams("".join(folded)):
             for candidate in self._by_bigram.get(bigram, ()):
                 shared[candidate] += 1
+        candidates = [
+            self._readings[c]
+            for c, count in shared.items()
+            if count >= MIN_SHARED_BIGRAMS * (len(self._readings[c][1]) - 1) and self._readings[c][0].term not in text
+        ]
+        spans: list[tuple[int, int, str]] = []
+        for first in range(len(folded)):
+            heard = ""
+            for last in range(first, min(len(folded), first + MAX_SPAN_TOKENS)):
+                heard += folded[last]
+                if len(heard) > self._longest_reading + 2:
+                    break
+                spans.append((first, last, heard))
+        if not candidates or not spans:
+            return []
+        distances = process.cdist(
+            [reading for _, reading in candidates], [heard for _, _, heard in spans], scorer=Levenshtein.distance
+        )
         found: list[Suspect] = []
-        for candidate, count in shared.items():
-            term, reading = self._readings[candidate]
-            if count < MIN_SHARED_BIGRAMS * (len(reading) - 1) or term.term in text:
+        for (term, reading), row in zip(candidates, distances, strict=True):
+            # Fewest edits, then fewest tokens: a neighbour that matches by chance is not taken in
+            # (ます|つい契約: the す of ます "matches" the ず of ずいい).
+            best = min(range(len(spans)), key=lambda k: (row[k], spans[k][1] - spans[k][0]))
+            first, last, heard = spans[best]
+            similarity = 1.0 - float(row[best]) / max(len(reading), len(heard))
+            if similarity < (1.0 if len(reading) < EXACT_BELOW else self.min_similarity):
                 continue
-            place = fuzz.partial_ratio_alignment(reading, heard)
-            if place is None:
-                continue
-            stretch = heard[place.dest_start : place.dest_end]
-            similarity = 1.0 - Levenshtein.normalized_distance(reading, stretch)
-            short = len(reading) < EXACT_BELOW
-            if similarity < (1.0 if short else self.min_similarity) or not stretch:
-                continue
-            whole = place.dest_start in starts and place.dest_end in starts
-            if short and not whole:
-                continue
-            first, last = tokens[owner[place.dest_start]], tokens[owner[place.dest_end - 1]]
-            found.append(Suspect(term, first.start, last.end, round(similarity, 3)))
+            found.append(Suspect(term, tokens[first].start, tokens[last].end, round(similarity, 3)))
         return found

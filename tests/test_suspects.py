@@ -31,6 +31,8 @@ def finder() -> SuspectFinder:
         ("もしもし古代ゴミを出したいんですけど", "粗大ごみ", "古代ゴミ"),  # five kana, one sound off
         ("つい契約で進める以上、", "随意契約", "つい契約"),
         ("はい取り島の実家から", "酉島", "取り島"),
+        ("状況を報告しますつい契約の件数は", "随意契約", "つい契約"),  # the す of ます is not taken in
+        ("次に、つい契約で進める案件", "随意契約", "つい契約"),
     ],
 )
 def test_term_like_stretches_are_found(finder: SuspectFinder, text: str, term: str, stretch: str) -> None:
