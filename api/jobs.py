@@ -63,13 +63,8 @@ def store_recording(
     db.add(recording)
     db.flush()
     assert recording.id is not None
-    job = Job(recording_id=recording.id, max_attempts=max_attempts)
-    db.add(job)
-    db.commit()
+    job = _send(db, Job(recording_id=recording.id, max_attempts=max_attempts))
     db.refresh(recording)
-    db.refresh(job)
-    assert job.id is not None
-    enqueue(job.id)
     return recording, job
 
 
@@ -77,18 +72,26 @@ def queue_relabel(
     db: Session, recording_id: int, min_speakers: int | None, max_speakers: int | None, max_attempts: int
 ) -> Job:
     """Queue speakers to be assigned again on the stored transcript (committed, then sent)."""
-    job = Job(
-        recording_id=recording_id,
-        kind=JobKind.relabel,
-        min_speakers=min_speakers,
-        max_speakers=max_speakers,
-        max_attempts=max_attempts,
+    # The same task as a transcription: the worker looks at the job's kind.
+    return _send(
+        db,
+        Job(
+            recording_id=recording_id,
+            kind=JobKind.relabel,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            max_attempts=max_attempts,
+        ),
     )
+
+
+def _send(db: Session, job: Job) -> Job:
+    """Commit a new job, then put it on the queue (never queued before it is stored)."""
     db.add(job)
     db.commit()
     db.refresh(job)
     assert job.id is not None
-    enqueue(job.id)  # the same task as a transcription: the worker looks at the job's kind
+    enqueue(job.id)
     return job
 
 

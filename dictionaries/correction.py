@@ -33,7 +33,15 @@ from rapidfuzz.distance import Hamming, Levenshtein
 
 from dictionaries.fuzzy import WILDCARD, align
 from dictionaries.kanji_readings import on_readings
-from dictionaries.reading import MAX_COMPOSED_KANJI, Token, other_readings, reading_of, token_readings, tokenize
+from dictionaries.reading import (
+    MAX_COMPOSED_KANJI,
+    Token,
+    composed_readings,
+    other_readings,
+    reading_of,
+    token_readings,
+    tokenize,
+)
 from dictionaries.terms import Term, fold_voicing, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
@@ -134,10 +142,7 @@ def loose_readings(token: Token) -> tuple[str, ...]:
     own = WILDCARD if _KANJI.search(token.reading) else token.reading
     if token.common or not _KANJI.search(token.surface) or len(token.surface) > MAX_COMPOSED_KANJI:
         return (own,)
-    composed = [""]
-    for ch in token.surface:
-        options = on_readings(ch) if _KANJI.match(ch) else (to_hiragana(ch),)
-        composed = [a + b for a in composed for b in (options or (WILDCARD,))][:MAX_LOOSE_VARIANTS]
+    composed = composed_readings(token.surface, on_readings, WILDCARD, MAX_LOOSE_VARIANTS)
     known = other_readings(token.surface) if len(token.surface) <= 2 else ()
     return tuple(dict.fromkeys((own, *composed, *known)))[:MAX_LOOSE_READINGS]
 

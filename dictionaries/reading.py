@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -82,6 +83,29 @@ MAX_COMPOSED_KANJI = 3
 MAX_COMPOSED_READINGS = 24
 
 
+def composed_readings(
+    surface: str, per_kanji: Callable[[str], tuple[str, ...]], unknown: str | None, limit: int
+) -> list[str]:
+    """``surface`` read character by character: kana as themselves, each kanji every way
+    ``per_kanji`` gives; a kanji without readings or another character becomes ``unknown``, or
+    leaves nothing to compose ([]) when that is None. At most ``limit`` readings."""
+    composed = [""]
+    for ch in surface:
+        if "\u3041" <= ch <= "\u30fa" or ch == "ー":
+            options: tuple[str, ...] = (to_hiragana(ch),)
+        else:
+            options = per_kanji(ch) if "\u4e00" <= ch <= "\u9fff" else ()
+            options = options or ((unknown,) if unknown is not None else ())
+        if not options:
+            return []
+        composed = [a + b for a in composed for b in options][:limit]
+    return composed
+
+
+def _any_reading(kanji: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*other_readings(kanji), *on_readings(kanji))))
+
+
 @lru_cache(maxsize=20_000)
 def token_readings(surface: str) -> tuple[str, ...]:
     """Readings a short written form may have been meant with: the dictionary's for the whole, and
@@ -92,15 +116,4 @@ def token_readings(surface: str) -> tuple[str, ...]:
     whole = other_readings(surface)
     if not 0 < len(surface) <= MAX_COMPOSED_KANJI:
         return whole
-    composed = [""]
-    for ch in surface:
-        if "\u3041" <= ch <= "\u3096":
-            options: tuple[str, ...] = (ch,)
-        elif "\u4e00" <= ch <= "\u9fff":
-            options = tuple(dict.fromkeys((*other_readings(ch), *on_readings(ch))))
-        else:
-            return whole
-        if not options:
-            return whole
-        composed = [a + b for a in composed for b in options][:MAX_COMPOSED_READINGS]
-    return tuple(dict.fromkeys((*whole, *composed)))
+    return tuple(dict.fromkeys((*whole, *composed_readings(surface, _any_reading, None, MAX_COMPOSED_READINGS))))
