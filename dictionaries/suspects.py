@@ -21,7 +21,7 @@ from dictionaries.reading import Token, reading_of, tokenize
 from dictionaries.terms import Term, fold_voicing
 
 MIN_READING = 3
-MIN_SIMILARITY = 0.7  # of a term's reading to the best stretch of what was heard (0..1)
+MIN_SIMILARITY = 0.6  # of a term's reading to the best stretch of what was heard (0..1)
 # Readings shorter than this must be heard exactly and as whole words: one sound off, a
 # four-kana name is a common word (東海林 しょうじ ~ 証明 しょうめい), and inside a word it is
 # anywhere (梅香 ばいか in ガバメント).

@@ -17,6 +17,11 @@ from transcriber.vad import Span
 
 log = logging.getLogger(__name__)
 
+# Whisper reads 448 tokens of text: up to half for the prompt, as in its training, and the rest
+# for the words already written in the window.
+_PROMPT_TOKENS = 223
+_PREFIX_TOKENS = 200
+
 
 @dataclass(frozen=True)
 class AsrOptions:
@@ -36,6 +41,16 @@ class RecognizedSegment:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+
+
+def _max_length(head: int, wanted: int) -> int:
+    """CTranslate2's ``max_length`` for ``wanted`` tokens of text after the start sequence.
+
+    Measured with CTranslate2 4.x: a Whisper result holds at most half of ``max_length`` tokens
+    (the forced prefix included), whatever the prompt's length; the sum is asked too in case a
+    release counts as documented.
+    """
+    return min(448, max(2 * wanted, head + wanted))
 
 
 def load_whisper(model: str, plan: DevicePlan):  # type: ignore[no-untyped-def]
@@ -118,26 +133,53 @@ class Recognizer:
             for segment in segments:
                 yield _convert(segment, run.start)
 
-    def decode_window(self, audio: np.ndarray, window: Span, prompt: str) -> list[RecognizedSegment]:
-        """One short stretch decoded again on its own, with ``prompt`` as the text said before it.
+    def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
+        """What Whisper writes next after each ``(prompt, prefix)``, hearing ``audio`` (up to 30 s)
+        with ``prompt`` as the text said before it and ``prefix`` as the window's words so far.
 
-        Whisper leans towards words it has just "seen", so a term in the prompt is written as the
-        term where it was said, and nothing changes where it was not (see transcriber.biasing).
-        Greedy at temperature 0 only: a second opinion, not a fallback search (measured on the dev
-        set's suspects, beam search confirmed no more terms and took a third longer).
+        Whisper leans towards words it has just "seen", so with a term in the prompt it writes the
+        term where it was said and keeps its first answer where it was not (see
+        transcriber.biasing). One encoder pass serves every ask; each answer is a few greedy tokens.
         """
-        piece = audio[int(window.start * SAMPLE_RATE) : int(window.end * SAMPLE_RATE)]
-        segments, _ = self._model.transcribe(
-            piece,
-            language=self.language or "ja",
-            beam_size=1,
-            temperature=0.0,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=False,
-            initial_prompt=prompt,
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        if not asks:
+            return []
+        model = self._model
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language or "ja"
         )
-        return [_convert(segment, window.start) for segment in segments]
+        features = np.expand_dims(pad_or_trim(model.feature_extractor(audio)), 0)
+        # Encoded once, on the CPU side so it can be repeated for a batch of asks.
+        encoded = np.array(model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True))
+        opening = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        starts = [
+            [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[-_PROMPT_TOKENS:], *opening]
+            for prompt, _ in asks
+        ]
+        bodies = [tokenizer.encode(prefix)[-_PREFIX_TOKENS:] for _, prefix in asks]
+        # Asked together only where prompts and prefixes are of one length: CTranslate2 needs the
+        # start of transcript at one place, and a batch runs until its longest prefix has had
+        # ``max_tokens`` more, so a short prefix beside a long one would pay for a full decode.
+        groups: dict[tuple[int, int], list[int]] = {}
+        for index, (start, body) in enumerate(zip(starts, bodies, strict=True)):
+            groups.setdefault((len(start), len(body)), []).append(index)
+        texts: dict[int, str] = {}
+        for (head, length), indexes in groups.items():
+            results = model.model.generate(
+                ctranslate2.StorageView.from_array(np.repeat(encoded, len(indexes), axis=0)),
+                [starts[i] + bodies[i] for i in indexes],
+                beam_size=1,
+                max_length=_max_length(head, length + max_tokens),
+                suppress_blank=False,
+            )
+            for i, result in zip(indexes, results, strict=True):
+                new = [t for t in result.sequences_ids[0][length:] if t < tokenizer.eot]
+                # A token cut off mid-character decodes to U+FFFD.
+                texts[i] = tokenizer.decode(new).replace("\ufffd", "")
+        return [texts[i] for i in range(len(asks))]
 
     def _batched(self, audio: np.ndarray, clips: list[Span]) -> Iterator[RecognizedSegment]:
         """GPU path: clips decoded in batches (no text conditioning between them).
