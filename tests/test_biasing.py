@@ -56,7 +56,7 @@ def _run(
 ) -> tuple[list[Segment], list[Correction]]:
     corrector = Corrector(terms)
     fixed, corrections = apply_terms(segments, corrector)
-    return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget, window_cost=1.0)
+    return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget, place_cost=1.0)
 
 
 def test_only_the_confirmed_stretch_becomes_the_term() -> None:

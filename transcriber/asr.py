@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from transcriber.errors import ModelMissing
 from transcriber.model_store import HOW_TO_PROVIDE
 from transcriber.transcript import Word
 from transcriber.vad import Span
+
+if TYPE_CHECKING:
+    from faster_whisper.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ class Recognizer:
         self.plan = plan
         self.options = options or AsrOptions()
         self._model = load_whisper(model_path, plan)
+        self._tokenizer: Tokenizer | None = None  # for second opinions; made for the recording's language
         # Fixed by the options, or detected on the first stretch of each recording.
         self.language = self.options.language
 
@@ -148,9 +153,10 @@ class Recognizer:
         if not asks:
             return []
         model = self._model
-        tokenizer = Tokenizer(
-            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language or "ja"
-        )
+        language = self.language or "ja"
+        if self._tokenizer is None or self._tokenizer.language_code != language:
+            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
+        tokenizer = self._tokenizer
         features = np.expand_dims(pad_or_trim(model.feature_extractor(audio)), 0)
         # Encoded once, on the CPU side so it can be repeated for a batch of asks.
         encoded = np.array(model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True))

@@ -99,13 +99,13 @@ class TermRedecoder:
         segments: list[Segment],
         corrections: list[Correction],
         budget: float,
-        window_cost: float,
+        place_cost: float,
     ) -> tuple[list[Segment], list[Correction]]:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
-        Windows are heard while the time spent plus what the next window should take stays within
-        ``budget`` seconds: ``window_cost``, or what the last took if that was more (a window costs
-        about the same whatever its length: Whisper's encoder reads 30 s).
+        Places are heard again while the time spent plus what the next should take stays within
+        ``budget`` seconds: ``place_cost``, or what the last took if that was more (each costs about
+        the same whatever its length: Whisper's encoder reads 30 s).
         """
         queue = []
         for number, segment in enumerate(segments):
@@ -116,7 +116,7 @@ class TermRedecoder:
         pending = [piece for _, piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
         spent, last, tried, kept = 0.0, 0.0, 0, 0
-        while pending and spent + max(last, window_cost) <= budget:
+        while pending and spent + max(last, place_cost) <= budget:
             piece = pending.pop(0)
             started = time.perf_counter()
             edits = self._second_opinion(audio, piece)

@@ -187,8 +187,8 @@ class Pipeline:
                 # Before the first is timed, a second opinion is guessed at 0.15 of a
                 # first-pass 30 s window (measured on CPU: one encoder pass and a few greedy tokens
                 # per suspect take ~0.15x of a 30 s window decoded with beam search).
-                window_cost = 0.15 * recognition_time / max(1.0, duration / 30.0)
-                segments, corrections = redecoder.run(audio, segments, corrections, budget, window_cost)
+                place_cost = 0.15 * recognition_time / max(1.0, duration / 30.0)
+                segments, corrections = redecoder.run(audio, segments, corrections, budget, place_cost)
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
         flags = find_flags(segments, spans, decoded)
         return Transcript(
