@@ -133,6 +133,16 @@ def test_stretches_are_heard_only_within_the_budget() -> None:
     assert len(answers.asked) == 2 and [s.text for s in out] == ["随意契約で進めたい", "はい酉島の実家から"]
 
 
+def test_a_place_the_first_pass_was_unsure_of_is_asked_first() -> None:
+    sure = _segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])  # sounds exactly like 酉島, but...
+    sure = sure.model_copy(update={"words": [w.model_copy(update={"confidence": 0.99}) for w in sure.words]})
+    unsure = _segment(10.0, ["つい", "契約", "で", "進め", "たい"])  # a little less alike, heard at 0.5
+    answers = Answers(_says("随意契約で進めたい"))
+    out, _ = _run([sure, unsure], answers, budget=1.0)  # room for one place
+    assert [asks for _, asks in answers.asked] == [[("随意契約。", "")]]
+    assert [s.text for s in out] == ["はい取り島の実家から", "随意契約で進めたい"]
+
+
 def test_a_long_utterance_is_heard_again_only_around_the_suspect() -> None:
     pieces = ["えー", "本日", "は", "各", "地域", "の", "状況", "を", "報告", "し", "ます", "つい", "契約"]
     pieces += ["の", "収集", "について", "です", "が", "昨年", "より", "増え", "て", "おり", "ます"]
