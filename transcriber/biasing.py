@@ -55,6 +55,7 @@ class _Piece:
     source: Span  # in the recording
     text: str  # the first pass's words heard again
     at: int  # where ``text`` starts in the utterance's text
+    priority: float  # asked in order of this, highest first
 
 
 def _word_starts(segment: Segment) -> list[int]:
@@ -74,11 +75,10 @@ def _words_of(segment: Segment, starts: list[int], suspects: list[Suspect]) -> l
     ]
 
 
-def _priority(segment: Segment, suspects: list[Suspect]) -> float:
+def _priority(segment: Segment, starts: list[int], suspects: list[Suspect]) -> float:
     """How worth asking a place is: how much it sounds like the term, times how unsure the first pass
     was of those words. On the dev set the words of every rightly suspected term had a confidence
     under 0.75, while a sure word that merely sounds alike (少し 0.99 for 東海林) is no misheard name."""
-    starts = _word_starts(segment)
     best = 0.0
     for suspect in suspects:
         sure = min((segment.words[k].confidence or 0.5) for k in _words_of(segment, starts, [suspect]) or [0])
@@ -97,7 +97,7 @@ def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
     last = max(k for k, w in enumerate(segment.words) if w.start < end)
     source = Span(max(0.0, segment.words[first].start - EDGE), segment.words[last].end + EDGE)
     text = "".join(w.text for w in segment.words[first : last + 1])
-    return _Piece(number, suspects, source, text, starts[first])
+    return _Piece(number, suspects, source, text, starts[first], _priority(segment, starts, suspects))
 
 
 def _taken(continuation: str, term: str) -> str | None:
@@ -127,15 +127,17 @@ class TermRedecoder:
 
         Places are heard again while the time spent plus what the next should take stays within
         ``budget`` seconds: ``place_cost``, or what the last took if that was more (each costs about
-        the same whatever its length: Whisper's encoder reads 30 s).
+        the same whatever its length: the encoder reads at least 15 s).
         """
-        queue = []
-        for number, segment in enumerate(segments):
-            suspects = self.finder.find(segment.text) if segment.words else []
-            if suspects and words_to_text(segment.words) == segment.text:
-                queue.append((_priority(segment, suspects), _piece(number, segment, suspects)))
-        queue.sort(key=lambda q: (-q[0], q[1].number))
-        pending = [piece for _, piece in queue if piece.source.length <= MAX_PIECE]
+        queue = [
+            _piece(number, segment, suspects)
+            for number, segment in enumerate(segments)
+            if segment.words and words_to_text(segment.words) == segment.text
+            for suspects in [self.finder.find(segment.text)]
+            if suspects
+        ]
+        queue.sort(key=lambda piece: (-piece.priority, piece.number))
+        pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
         spent, last, tried, kept = 0.0, 0.0, 0, 0
         while pending and spent + max(last, place_cost) <= budget:
@@ -149,7 +151,7 @@ class TermRedecoder:
                 out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
                 kept += len(edits)
         if queue:
-            total = sum(len(piece.suspects) for _, piece in queue)
+            total = sum(len(piece.suspects) for piece in queue)
             log.info("term re-decoding: %d of %d suspects tried, %d terms taken, %.1f s", tried, total, kept, spent)
         return out, records
 
