@@ -52,7 +52,7 @@ class Correction(_Strict):
     before: str
     after: str
     term: str
-    rule: str  # "alias": a known wrong form; "reading": sounded like the term
+    rule: str  # "alias": a known wrong form; "reading": sounded like the term; "redecode": heard again
 
 
 class Flag(_Strict):

@@ -69,7 +69,15 @@ def _doubtful_meeting() -> dict[str, Any]:
         "speakers": [{"id": "S1"}, {"id": "S2"}],
         "segments": segments,
         "corrections": [
-            {"segment": 2, "start": 0, "end": 2, "before": "クマタ", "after": "杭全", "term": "杭全", "rule": "reading"}
+            {
+                "segment": 2,
+                "start": 0,
+                "end": 2,
+                "before": "クマタ",
+                "after": "杭全",
+                "term": "杭全",
+                "rule": "redecode",
+            }
         ],
         "flags": [  # the pipeline's hallucination flags (transcriber.hallucination)
             {
@@ -163,6 +171,8 @@ def test_review_mode_walks_the_doubtful_places(site_factory: Any, browser: Any, 
     page.keyboard.press("Enter")
     _expect_place(page, 2)
     expect(bar.locator("#review-reasons")).to_contain_text("「クマタ」を「杭全」に直しました")
+    # how it was changed: the recogniser heard the place again with the term in mind
+    expect(bar.locator("#review-reasons")).to_contain_text("音声を聞き直すと用語「杭全」と聞こえたので")
     page.keyboard.press("ArrowUp")
     _expect_place(page, 1)
     page.keyboard.press("Enter")

@@ -222,7 +222,7 @@ function textHtml(seg) {
     let attrs = "";
     if (corr) {
       const c = seg.corr[corr.index];
-      attrs = ` data-ci="${corr.index}" title="${escapeHtml(`辞書で「${c.before}」を「${c.after}」に直しました。押すと元に戻せます。`)}"`;
+      attrs = ` data-ci="${corr.index}" title="${escapeHtml(`${T.correctionReason(c)}押すと元に戻せます。`)}"`;
     }
     html += `<span class="${classes.join(" ")}"${attrs}>${piece}</span>`;
   }
@@ -373,7 +373,7 @@ function renderCorrections() {
           "li",
           {},
           h("button", { type: "button", class: "corr-time", onclick: () => goToSegment(seg, c.start, c.end) }, formatClock(seg.start)),
-          h("span", { class: "corr-text" }, `「${c.before}」→「${c.after}」`),
+          h("span", { class: "corr-text", title: T.correctionReason(c) }, `「${c.before}」→「${c.after}」`),
           h(
             "button",
             { type: "button", class: "btn btn-small", disabled: !editable(), onclick: () => undoCorrection(seg, c) },
@@ -870,7 +870,7 @@ function openCorrectionPopover(seg, c, anchor) {
   openPopover(
     anchor,
     [
-      h("p", {}, `用語辞書で「${c.before}」を「${c.after}」に直しました。`),
+      h("p", {}, T.correctionReason(c)),
       h(
         "button",
         { type: "button", class: "menu-item", disabled: !editable(), onclick: () => undoCorrection(seg, c) },

@@ -1,11 +1,11 @@
 // 確認モード and 辞書に追加 without the page: the doubtful places of the machine transcript, and how a
 // place (or a word the clerk corrected) lines up between the machine's text and the edited minutes.
 //
-// A place is {key, kinds, segment, mStart, mEnd, start, end, text, reasons, before, after, confidence}:
+// A place is {key, kinds, segment, mStart, mEnd, start, end, text, reasons, before, after, reason, confidence}:
 // ``segment`` is the machine segment's index and [mStart, mEnd) the characters of its text; start/end
 // are seconds. The minutes may have been edited (split, merged, retyped) since, so a place is found
 // in them by time first and then by aligning the machine's text with the edited one.
-import { LOW_CONFIDENCE, wordSpans } from "./transcript-model.js";
+import { correctionReason, LOW_CONFIDENCE, wordSpans } from "./transcript-model.js";
 
 // The same threshold as the page's wavy underline (transcript-model.js), so the walk visits exactly
 // the words the page marks. On the dev set (bundled Whisper base, 3,570 words, 15 % of them wrong),
@@ -96,7 +96,7 @@ export function placesFrom(transcript, threshold = REVIEW_CONFIDENCE) {
     if (!seg) continue;
     const mStart = Math.max(0, Math.min(seg.text.length, number(c.start, 0)));
     const mEnd = Math.max(mStart, Math.min(seg.text.length, number(c.end, mStart)));
-    places.push({ kinds: ["corr"], segment: c.segment, mStart, mEnd, before: String(c.before ?? ""), after: String(c.after ?? "") });
+    places.push({ kinds: ["corr"], segment: c.segment, mStart, mEnd, before: String(c.before ?? ""), after: String(c.after ?? ""), reason: correctionReason(c) });
   }
   for (const f of transcript.flags || []) {
     const seg = segments[f.segment];
@@ -121,6 +121,7 @@ export function placesFrom(transcript, threshold = REVIEW_CONFIDENCE) {
       last.confidence = last.confidence ?? p.confidence;
       last.before = last.before ?? p.before;
       last.after = last.after ?? p.after;
+      last.reason = last.reason ?? p.reason;
       last.flag = last.flag ?? p.flag;
       last.flagReason = last.flagReason ?? p.flagReason;
       continue;
@@ -138,7 +139,7 @@ export function placesFrom(transcript, threshold = REVIEW_CONFIDENCE) {
 function reasonsOf(p) {
   const reasons = [];
   if (p.kinds.includes("flag")) reasons.push(p.flagReason || FLAG_REASONS[p.flag] || "音声にない言葉かもしれません。");
-  if (p.kinds.includes("corr")) reasons.push(`用語辞書で「${p.before}」を「${p.after}」に直しました。正しい言葉か確かめてください。`);
+  if (p.kinds.includes("corr")) reasons.push(`${p.reason ?? `「${p.before}」を「${p.after}」に直しました。`}正しい言葉か確かめてください。`);
   if (p.kinds.includes("low")) {
     const percent = Math.round((p.confidence ?? 0) * 100);
     reasons.push(`聞き取りの確からしさが低い語です(${percent}%)。音声で確かめてください。`);

@@ -43,6 +43,19 @@ export function fromTranscript(transcript) {
   return { segments, speakers };
 }
 
+/**
+ * Why the dictionary changed ``before`` to ``after``, for the clerk deciding whether to keep it:
+ * a registered wrong form, the same reading, or the recogniser hearing the place again.
+ */
+export function correctionReason(c) {
+  const change = `「${c.before}」を「${c.after}」に直しました。`;
+  const term = c.term || c.after;
+  if (c.rule === "alias") return `用語辞書に登録された誤表記なので、${change}`;
+  if (c.rule === "reading") return `用語「${term}」と読みが同じなので、${change}`;
+  if (c.rule === "redecode") return `音声を聞き直すと用語「${term}」と聞こえたので、${change}`;
+  return `用語辞書で${change}`;
+}
+
 /** Where a correction's ``after`` is in the text: its recorded span, else the nearest occurrence. */
 function placeCorrection(text, c) {
   const after = String(c.after ?? "");
