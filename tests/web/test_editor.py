@@ -114,7 +114,9 @@ def test_editor_tools(site_factory: Any, browser: Any, shots: Path) -> None:
     expect(corrected.locator(".corr")).to_have_text("杭全")
     expect(page.locator("#corr-count")).to_have_text("(3)")
     corrected.locator(".corr").click()
-    expect(page.locator("#popover")).to_contain_text("用語「杭全」と読みが同じなので、「クマタ」を「杭全」に直しました。")
+    expect(page.locator("#popover")).to_contain_text(
+        "用語「杭全」と読みが同じなので、「クマタ」を「杭全」に直しました。"
+    )
     page.locator("#popover").get_by_role("button", name=re.compile("元に戻す")).click()
     expect(corrected.locator(".utt-text")).to_contain_text("クマタの交差点について。")
     expect(page.locator("#corr-count")).to_have_text("(2)")
