@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from dictionaries.kanji_readings import on_readings
+from dictionaries.numbers import spoken_number
 from dictionaries.terms import to_hiragana
 
 
@@ -60,11 +61,13 @@ def tokenize(text: str) -> list[Token]:
         pos = morpheme.part_of_speech()
         reading = morpheme.reading_form()
         surface = morpheme.surface()
-        # Sudachi leaves unknown words' reading as their surface: kana stays kana, anything else has none.
+        # Sudachi leaves unknown words' reading as their surface: kana stays kana, anything else has
+        # none; and it reads digits one by one.
+        spoken = spoken_number(surface) if pos[1] == "数詞" else None
         tokens.append(
             Token(
                 surface=surface,
-                reading=to_hiragana(reading if reading else surface),
+                reading=spoken or to_hiragana(reading if reading else surface),
                 pos="数詞" if pos[1] == "数詞" else pos[0],
                 start=morpheme.begin(),
                 end=morpheme.end(),

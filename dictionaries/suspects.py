@@ -18,7 +18,7 @@ from rapidfuzz.distance import Levenshtein
 
 from dictionaries.correction import loose_readings
 from dictionaries.reading import Token, reading_of, tokenize
-from dictionaries.terms import Term, fold_voicing
+from dictionaries.terms import Term, fold_voicing, is_kana, to_hiragana
 
 MIN_READING = 3
 MIN_SIMILARITY = 0.6  # of a term's reading to the best stretch of what was heard (0..1)
@@ -27,7 +27,9 @@ MIN_SIMILARITY = 0.6  # of a term's reading to the best stretch of what was hear
 # anywhere (梅香 ばいか in ガバメント).
 EXACT_BELOW = 5
 MAX_SPAN_TOKENS = 6
-MIN_SHARED_BIGRAMS = 0.4  # share of a term's kana pairs heard somewhere in the text: a cheap first sieve
+MAX_AT_ONE_PLACE = 2
+MAX_VARIANTS = 8  # readings of one stretch tried, its tokens read one way or another
+MIN_SHARED_BIGRAMS = 0.3  # share of a term's kana pairs heard somewhere in the text: a cheap first sieve
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,32 @@ class Suspect:
 
 def _reread(token: Token) -> str:
     options = loose_readings(token)
-    return options[1] if len(token.surface) > 1 and len(options) > 1 else token.reading
+    return options[1] if len(options) > 1 else token.reading
+
+
+# Kana that sound alike as particles (何は, なにわ): compared as one.
+_PARTICLE_SOUNDS = str.maketrans("わを", "はお")
+
+
+def _by_sound(reading: str) -> str:
+    return fold_voicing(reading).translate(_PARTICLE_SOUNDS)
+
+
+def _spelled_out(tokens: list[Token]) -> list[Token]:
+    """Runs of interjections cut into single kana: Whisper spells a name it does not know by its
+    sounds (けまやいたかの for 毛馬や井高野), and the analyser makes interjections of them (け|ま|やい),
+    whose edges need not be the name's."""
+    out: list[Token] = []
+    for k, token in enumerate(tokens):
+        in_run = any(0 <= j < len(tokens) and tokens[j].pos == "感動詞" for j in (k - 1, k + 1))
+        if token.pos != "感動詞" or not in_run or not is_kana(token.surface):
+            out.append(token)
+            continue
+        out += [
+            Token(ch, to_hiragana(ch), token.pos, token.start + n, token.start + n + 1)
+            for n, ch in enumerate(token.surface)
+        ]
+    return out
 
 
 def _bigrams(reading: str) -> set[str]:
@@ -57,7 +84,7 @@ class SuspectFinder:
         self._longest = max((len(t) for t in self._written), default=0)
         self._by_bigram: dict[str, list[int]] = defaultdict(list)
         for term in terms:
-            reading = fold_voicing(term.reading or reading_of(term.term))
+            reading = _by_sound(term.reading or reading_of(term.term))
             if len(reading) < MIN_READING:
                 continue
             for bigram in _bigrams(reading):
@@ -66,25 +93,26 @@ class SuspectFinder:
         self._longest_reading = max((len(r) for _, r in self._readings), default=0)
 
     def find(self, text: str) -> list[Suspect]:
-        """Suspects in ``text``, best first, none overlapping another."""
-        tokens = [t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}]
-        # As the analyser reads it, and with names and unknown words re-read by their kanji's
-        # on-readings (両東: りょうとう, not りょうひがし).
-        heard_as = [[t.reading for t in tokens], [_reread(t) for t in tokens]]
+        """Suspects in ``text``, best first; at most MAX_AT_ONE_PLACE cover any one character (a
+        place that sounds a little like two terms is asked about both: 会場都区 for 大正区 or 城東区)."""
+        tokens = _spelled_out([t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}])
+        # Each token as the analyser reads it and, for names, unknown words and lone kanji, also
+        # by its kanji's on-readings (両東: りょうとう, not りょうひがし; 先: せん, not さき).
+        options = [tuple(dict.fromkeys(_by_sound(r) for r in (t.reading, _reread(t)))) for t in tokens]
         best: dict[int, Suspect] = {}
-        for readings in heard_as if heard_as[1] != heard_as[0] else heard_as[:1]:
-            for suspect in self._find_in(text, tokens, readings):
-                index = id(suspect.term)
-                if index not in best or suspect.similarity > best[index].similarity:
-                    best[index] = suspect
+        for suspect in self._find_in(text, tokens, options):
+            index = id(suspect.term)
+            if index not in best or suspect.similarity > best[index].similarity:
+                best[index] = suspect
         found = list(best.values())
         found.sort(key=lambda s: (-s.similarity, s.start))
         taken = self._written_spans(text)  # a term already written is no suspect's place
         kept: list[Suspect] = []
         for suspect in found:
-            if all(suspect.end <= start or end <= suspect.start for start, end in taken):
+            if any(suspect.start < end and start < suspect.end for start, end in taken):
+                continue
+            if sum(1 for k in kept if suspect.start < k.end and k.start < suspect.end) < MAX_AT_ONE_PLACE:
                 kept.append(suspect)
-                taken.append((suspect.start, suspect.end))
         return kept
 
     def _written_spans(self, text: str) -> list[tuple[int, int]]:
@@ -95,12 +123,11 @@ class SuspectFinder:
             if text[start:end] in self._written
         ]
 
-    def _find_in(self, text: str, tokens: list[Token], readings: list[str]) -> list[Suspect]:
+    def _find_in(self, text: str, tokens: list[Token], options: list[tuple[str, ...]]) -> list[Suspect]:
         """For each term sharing enough kana pairs with the text, the run of whole tokens whose
         reading is closest to the term's (fewest tokens on a tie, so no particle is taken in)."""
-        folded = [fold_voicing(r) for r in readings]
         shared: dict[int, int] = defaultdict(int)
-        for bigram in _bigrams("".join(folded)):
+        for bigram in set().union(*(_bigrams("".join(o[min(v, len(o) - 1)] for o in options)) for v in (0, 1))):
             for candidate in self._by_bigram.get(bigram, ()):
                 shared[candidate] += 1
         candidates = [
@@ -109,13 +136,17 @@ class SuspectFinder:
             if count >= MIN_SHARED_BIGRAMS * (len(self._readings[c][1]) - 1) and self._readings[c][0].term not in text
         ]
         spans: list[tuple[int, int, str]] = []
-        for first in range(len(folded)):
-            heard = ""
-            for last in range(first, min(len(folded), first + MAX_SPAN_TOKENS)):
-                heard += folded[last]
-                if len(heard) > self._longest_reading + 2:
+        for first in range(len(options)):
+            variants, numbers = [""], 0
+            for last in range(first, min(len(options), first + MAX_SPAN_TOKENS)):
+                variants = [v + o for v in variants for o in options[last]][:MAX_VARIANTS]
+                numbers += len(options[last][0]) if tokens[last].is_number else 0
+                if min(len(v) for v in variants) > self._longest_reading + 2:
                     break
-                spans.append((first, last, heard))
+                # Digits may be a name heard as a number (数字1000 for なにわ筋線), but a stretch that
+                # is mostly number is a number said (12 is no 十三).
+                if 2 * numbers <= len(variants[0]):
+                    spans += [(first, last, v) for v in variants]
         if not candidates or not spans:
             return []
         distances = process.cdist(

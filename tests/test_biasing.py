@@ -143,6 +143,28 @@ def test_a_place_the_first_pass_was_unsure_of_is_asked_first() -> None:
     assert [s.text for s in out] == ["はい取り島の実家から", "随意契約で進めたい"]
 
 
+def test_a_place_the_first_pass_was_sure_of_is_never_asked() -> None:
+    # Asked about a sure word (関係局 at 0.91), Whisper with another term in its prompt writes that term.
+    sure = _segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])
+    sure = sure.model_copy(update={"words": [w.model_copy(update={"confidence": 0.95}) for w in sure.words]})
+    answers = Answers(_says("はい酉島の実家から"))
+    out, _ = _run([sure], answers, budget=100.0)
+    assert answers.asked == [] and out[0].text == "はい取り島の実家から"
+
+
+def test_two_terms_suspected_at_one_place_are_both_asked_and_one_is_taken() -> None:
+    terms = [Term("環境局", "かんきょうきょく"), Term("契約管財局", "けいやくかんざいきょく")]
+    segment = _segment(0.0, ["増設", "について", "は", "関係", "局", "と", "協議"])
+
+    def whisper(prompt: str, prefix: str) -> str:  # writes whatever term it was shown
+        return prompt.rstrip("。") + "と協議"
+
+    answers = Answers(whisper)
+    out, corrections = _run([segment], answers, terms=terms)
+    assert {prompt for prompt, _ in answers.asked[0][1]} == {"環境局。", "契約管財局。"}  # one hearing, two asks
+    assert len(corrections) == 1 and out[0].text.count("局") == 1  # not both, one over the other
+
+
 def test_a_long_utterance_is_heard_again_only_around_the_suspect() -> None:
     pieces = ["えー", "本日", "は", "各", "地域", "の", "状況", "を", "報告", "し", "ます", "つい", "契約"]
     pieces += ["の", "収集", "について", "です", "が", "昨年", "より", "増え", "て", "おり", "ます"]

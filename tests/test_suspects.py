@@ -16,6 +16,9 @@ TERMS = [
     Term("酉島", "とりしま"),
     Term("淀川区", "よどがわく"),
     Term("淀川左岸線", "よどがわさがんせん"),
+    Term("なにわ筋線", "なにわすじせん"),
+    Term("十三", "じゅうそう"),
+    Term("井高野", "いたかの"),
 ]
 
 
@@ -33,6 +36,9 @@ def finder() -> SuspectFinder:
         ("はい取り島の実家から", "酉島", "取り島"),
         ("状況を報告しますつい契約の件数は", "随意契約", "つい契約"),  # the す of ます is not taken in
         ("次に、つい契約で進める案件", "随意契約", "つい契約"),
+        ("何は数字1000の整備費補助が", "なにわ筋線", "何は数字1000"),  # digits read as said: せん
+        ("けまやいたかのの辺りでは", "井高野", "いたかの"),  # sounds spelled out, cut as interjections
+        ("何はすじ先の整備費補助が", "なにわ筋線", "何はすじ先"),  # は as わ; a lone kanji by its on-reading
     ],
 )
 def test_term_like_stretches_are_found(finder: SuspectFinder, text: str, term: str, stretch: str) -> None:
@@ -48,10 +54,20 @@ def test_term_like_stretches_are_found(finder: SuspectFinder, text: str, term: s
         "粗大ごみを出したいんですけど",  # already written
         "淀川左岸線の延伸部が143億円です。",  # 淀川区 sounds like the start of a term already written
         "それでは会議を始めます。",
+        "今年度中に12期を設置する予定です。",  # a number said (じゅうに) is no 十三
+        "次回は2月18日に開催いたします。",
+        "はい、ええ、そうですね。",
     ],
 )
 def test_ordinary_text_and_written_terms_are_no_suspects(finder: SuspectFinder, text: str) -> None:
     assert finder.find(text) == []
+
+
+def test_a_place_like_two_terms_is_suspected_of_both() -> None:
+    finder = SuspectFinder([Term("環境局", "かんきょうきょく"), Term("契約管財局", "けいやくかんざいきょく")])
+    found = finder.find("増設については関係局と協議を進めております")
+    assert sorted(s.term.term for s in found) == ["契約管財局", "環境局"]
+    assert all("関係局" in "増設については関係局と協議を進めております"[s.start : s.end] for s in found)
 
 
 def test_overlapping_suspects_keep_the_closest(finder: SuspectFinder) -> None:

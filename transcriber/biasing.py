@@ -42,6 +42,7 @@ EDGE = 0.15  # seconds of audio kept either side of the words heard again
 MAX_TOKENS = 10  # asked of the recogniser after each prefix: the longest term and a particle
 MAX_LEAD = 1  # characters Whisper may write before the term (は in まず|は要介護認定)
 PROMPT = "{}。"
+SURE = 0.9  # a place whose words all had this confidence is not asked about
 
 
 class Continuer(Protocol):
@@ -75,15 +76,23 @@ def _words_of(segment: Segment, starts: list[int], suspects: list[Suspect]) -> l
     ]
 
 
+def _sureness(segment: Segment, starts: list[int], suspect: Suspect) -> float:
+    """How sure the first pass was of the suspected words: the least sure word's confidence."""
+    return min((segment.words[k].confidence or 0.5) for k in _words_of(segment, starts, [suspect]) or [0])
+
+
 def _priority(segment: Segment, starts: list[int], suspects: list[Suspect]) -> float:
     """How worth asking a place is: how much it sounds like the term, times how unsure the first pass
     was of those words. On the dev set the words of every rightly suspected term had a confidence
     under 0.75, while a sure word that merely sounds alike (少し 0.99 for 東海林) is no misheard name."""
-    best = 0.0
-    for suspect in suspects:
-        sure = min((segment.words[k].confidence or 0.5) for k in _words_of(segment, starts, [suspect]) or [0])
-        best = max(best, suspect.similarity * (1.0 - sure))
-    return best
+    return max(suspect.similarity * (1.0 - _sureness(segment, starts, suspect)) for suspect in suspects)
+
+
+def _unsure_suspects(finder: SuspectFinder, segment: Segment) -> list[Suspect]:
+    """Suspects whose words the first pass was not sure of: asked about a sure word (関係局 0.91),
+    Whisper with 環境局 in its prompt writes the term it was shown."""
+    starts = _word_starts(segment)
+    return [s for s in finder.find(segment.text) if _sureness(segment, starts, s) < SURE]
 
 
 def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
@@ -133,7 +142,7 @@ class TermRedecoder:
             _piece(number, segment, suspects)
             for number, segment in enumerate(segments)
             if segment.words and words_to_text(segment.words) == segment.text
-            for suspects in [self.finder.find(segment.text)]
+            for suspects in [_unsure_suspects(self.finder, segment)]
             if suspects
         ]
         queue.sort(key=lambda piece: (-piece.priority, piece.number))
@@ -161,13 +170,14 @@ class TermRedecoder:
         of terms drew Whisper to none of them as often as to the right one)."""
         heard_again = audio[int(piece.source.start * SAMPLE_RATE) : int(piece.source.end * SAMPLE_RATE)]
         asks = [(PROMPT.format(s.term.term), piece.text[: s.start - piece.at]) for s in piece.suspects]
-        edits = []
+        edits: list[Edit] = []
         for suspect, answer in zip(
             piece.suspects, self.recognizer.continuations(heard_again, asks, MAX_TOKENS), strict=True
         ):
             heard, _ = self.corrector.correct(tidy_spacing(answer))
             after = _taken(heard, suspect.term.term)
-            if after is not None:
+            # Two terms suspected at one place: the one that sounds more like it, if both are confirmed.
+            if after is not None and not any(e.start < suspect.end and suspect.start < e.end for e in edits):
                 before = piece.text[suspect.start - piece.at : suspect.end - piece.at]
                 edits.append(Edit(suspect.start, suspect.end, before, after, suspect.term.term, "redecode"))
         return edits
