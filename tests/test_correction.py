@@ -81,16 +81,14 @@ def test_applied_corrections_keep_word_timings_and_an_undo_record(corrector: Cor
     assert fixed.text[record.start : record.end] == "杭全"
 
 
-def test_five_thousand_terms_load_fast() -> None:
-    import time
-
+def test_a_term_among_five_thousand_is_still_found() -> None:
+    # How fast 5,000 terms load is bench/dictionary_scale.py's business; here, that they all work.
     terms = [
-        Term(f"用語{i}", "あいうえおかきくけこ"[i % 10] * 3 + f"{chr(0x3042 + i % 80)}ん", (), "") for i in range(5000)
+        Term(f"用語{i}", "あいうえおかきくけこ"[i % 10] * 3 + f"{chr(0x3042 + i % 80)}ん", (), "") for i in range(4999)
     ]
-    started = time.perf_counter()
-    corrector = Corrector(terms)
-    corrector.correct("本日の会議では、来年度の予算について議論します。" * 20)
-    assert time.perf_counter() - started < 5.0  # generous bound; the benchmark measures the real figure
+    corrector = Corrector([*terms, Term("杭全", "くまた")])
+    fixed, edits = corrector.correct("本日の会議では、来年度の予算について議論します。" * 20 + "クマタの交差点")
+    assert fixed.endswith("杭全の交差点") and [e.after for e in edits] == ["杭全"]
 
 
 SOUND_CHOSEN_TERMS = [
