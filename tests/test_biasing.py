@@ -34,11 +34,16 @@ class Answers:
     def __init__(self, *stretches: Callable[[str, str], str]) -> None:
         self.stretches = list(stretches)
         self.asked: list[tuple[float, list[tuple[str, str]]]] = []
+        self.token_limits: list[int] = []
 
     def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
         self.asked.append((len(audio) / 16000, asks))
+        self.token_limits.append(max_tokens)
         answer = self.stretches.pop(0)
         return [answer(prompt, prefix) for prompt, prefix in asks]
+
+    def count_tokens(self, text: str) -> int:  # one token a character
+        return len(text)
 
 
 def _says(text: str) -> Callable[[str, str], str]:
@@ -75,6 +80,12 @@ def test_only_the_confirmed_stretch_becomes_the_term() -> None:
     assert out[0].text == "杭全の交差点です。" and any(c.rule == "reading" and c.segment == 0 for c in corrections)
     # word timings stay the first pass's: the term spans the two words it replaced
     assert [(w.text, w.start, w.end) for w in out[1].words[:2]] == [("随意契約", 3.0, 3.9), ("で", 4.0, 4.4)]
+
+
+def test_only_as_many_tokens_are_asked_as_the_term_needs() -> None:
+    answers = Answers(_says("はい酉島の実家から"), _says("随意契約で進めたい"))
+    _run([_segment(0.0, ["はい", "取り", "島", "の", "実家"]), _segment(10.0, ["つい", "契約", "で"])], answers)
+    assert answers.token_limits == [2 + 2, 4 + 2]  # 酉島, 随意契約, each with a particle's room before it
 
 
 def test_nothing_changes_when_the_recogniser_keeps_its_first_answer() -> None:

@@ -140,6 +140,19 @@ class Recognizer:
             for segment in segments:
                 yield _convert(segment, run.start)
 
+    def _text_tokenizer(self) -> Tokenizer:
+        from faster_whisper.tokenizer import Tokenizer
+
+        language = self.language or "ja"
+        if self._tokenizer is None or self._tokenizer.language_code != language:
+            model = self._model
+            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
+        return self._tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens Whisper needs to write ``text``."""
+        return len(self._text_tokenizer().encode(text))
+
     def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
         """What Whisper writes next after each ``(prompt, prefix)``, hearing ``audio`` (up to 30 s)
         with ``prompt`` as the text said before it and ``prefix`` as the window's words so far.
@@ -150,15 +163,11 @@ class Recognizer:
         """
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.tokenizer import Tokenizer
 
         if not asks:
             return []
         model = self._model
-        language = self.language or "ja"
-        if self._tokenizer is None or self._tokenizer.language_code != language:
-            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
-        tokenizer = self._tokenizer
+        tokenizer = self._text_tokenizer()
         mel = model.feature_extractor(audio)
         # The encoder reads as many frames as it is given; a short stretch padded to 15 s rather
         # than Whisper's 30 s costs a third as much (attention is quadratic in length), and on the

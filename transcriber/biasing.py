@@ -39,7 +39,8 @@ REDECODE_SHARE = 0.05  # of the first pass's recognition time: keeps a 5,000-ter
 MAX_PIECE = 28.0  # seconds: an utterance stretch heard again fits one Whisper window (30 s)
 CONTEXT = 2.5  # seconds of the utterance heard again either side of the suspected words
 EDGE = 0.15  # seconds of audio kept either side of the words heard again
-MAX_TOKENS = 10  # asked of the recogniser after each prefix: the longest term and a particle
+MAX_TOKENS = 10  # asked of the recogniser after each prefix at most
+LEAD_TOKENS = 2  # asked beyond a term's own tokens: a particle before it (は要介護認定), and a spare
 MAX_LEAD = 1  # characters Whisper may write before the term (は in まず|は要介護認定)
 PROMPT = "{}。"
 SURE = 0.9  # a place whose words all had this confidence is not asked about
@@ -47,6 +48,8 @@ SURE = 0.9  # a place whose words all had this confidence is not asked about
 
 class Continuer(Protocol):
     def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]: ...
+
+    def count_tokens(self, text: str) -> int: ...
 
 
 @dataclass
@@ -170,10 +173,11 @@ class TermRedecoder:
         of terms drew Whisper to none of them as often as to the right one)."""
         heard_again = audio[int(piece.source.start * SAMPLE_RATE) : int(piece.source.end * SAMPLE_RATE)]
         asks = [(PROMPT.format(s.term.term), piece.text[: s.start - piece.at]) for s in piece.suspects]
+        # Tokens enough for the longest term and a character before it: each token costs a decoder step.
+        wanted = max(self.recognizer.count_tokens(s.term.term) for s in piece.suspects) + LEAD_TOKENS
+        answers = self.recognizer.continuations(heard_again, asks, min(MAX_TOKENS, wanted))
         edits: list[Edit] = []
-        for suspect, answer in zip(
-            piece.suspects, self.recognizer.continuations(heard_again, asks, MAX_TOKENS), strict=True
-        ):
+        for suspect, answer in zip(piece.suspects, answers, strict=True):
             heard, _ = self.corrector.correct(tidy_spacing(answer))
             after = _taken(heard, suspect.term.term)
             # Two terms suspected at one place: the one that sounds more like it, if both are confirmed.
