@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -152,11 +153,12 @@ class SuspectFinder:
         distances = process.cdist(
             [reading for _, reading in candidates], [heard for _, _, heard in spans], scorer=Levenshtein.distance
         )
+        # Fewest edits, then fewest tokens: a neighbour that matches by chance is not taken in
+        # (ます|つい契約: the す of ます "matches" the ず of ずいい).
+        widths = np.array([last - first for first, last, _ in spans])
+        ranked = distances * (MAX_SPAN_TOKENS + 1) + widths
         found: list[Suspect] = []
-        for (term, reading), row in zip(candidates, distances, strict=True):
-            # Fewest edits, then fewest tokens: a neighbour that matches by chance is not taken in
-            # (ます|つい契約: the す of ます "matches" the ず of ずいい).
-            best = min(range(len(spans)), key=lambda k: (row[k], spans[k][1] - spans[k][0]))
+        for (term, reading), row, best in zip(candidates, distances, ranked.argmin(axis=1), strict=True):
             first, last, heard = spans[best]
             similarity = 1.0 - float(row[best]) / max(len(reading), len(heard))
             if similarity < (1.0 if len(reading) < EXACT_BELOW else self.min_similarity):
