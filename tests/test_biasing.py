@@ -31,19 +31,25 @@ class Answers:
     """Stands in for Whisper: for each stretch heard, what it writes after each (prompt, prefix);
     records what it was asked: (seconds of audio, asks)."""
 
-    def __init__(self, *stretches: Callable[[str, str], str]) -> None:
+    def __init__(self, *stretches: Callable[[str, str], str], seconds: float = 1.0) -> None:
         self.stretches = list(stretches)
+        self.seconds = seconds  # each hearing takes this long on the stand-in's clock
+        self.now = 0.0
         self.asked: list[tuple[float, list[tuple[str, str]]]] = []
         self.token_limits: list[int] = []
 
     def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
         self.asked.append((len(audio) / 16000, asks))
         self.token_limits.append(max_tokens)
+        self.now += self.seconds
         answer = self.stretches.pop(0)
         return [answer(prompt, prefix) for prompt, prefix in asks]
 
     def count_tokens(self, text: str) -> int:  # one token a character
         return len(text)
+
+    def clock(self) -> float:
+        return self.now
 
 
 def _says(text: str) -> Callable[[str, str], str]:
@@ -57,11 +63,16 @@ def _says(text: str) -> Callable[[str, str], str]:
 
 
 def _run(
-    segments: list[Segment], answers: Answers, budget: float = 10.0, terms: list[Term] = TERMS
+    segments: list[Segment],
+    answers: Answers,
+    budget: float = 10.0,
+    terms: list[Term] = TERMS,
+    place_cost: float = 1.0,
 ) -> tuple[list[Segment], list[Correction]]:
     corrector = Corrector(terms)
     fixed, corrections = apply_terms(segments, corrector)
-    return TermRedecoder(corrector, answers).run(AUDIO, fixed, corrections, budget, place_cost=1.0)
+    redecoder = TermRedecoder(corrector, answers, clock=answers.clock)
+    return redecoder.run(AUDIO, fixed, corrections, budget, place_cost=place_cost)
 
 
 def test_only_the_confirmed_stretch_becomes_the_term() -> None:
@@ -142,6 +153,13 @@ def test_stretches_are_heard_only_within_the_budget() -> None:
     answers = Answers(toriyama, zuii)
     out, _ = _run([first, second], answers, budget=10.0)
     assert len(answers.asked) == 2 and [s.text for s in out] == ["随意契約で進めたい", "はい酉島の実家から"]
+
+
+def test_the_first_guess_of_a_place_s_cost_gives_way_to_what_places_take() -> None:
+    places = [_segment(10.0 * k, ["つい", "契約", "で", "進め", "たい"]) for k in range(6)]
+    answers = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.25)
+    _run(places, answers, budget=1.0, place_cost=1.0)  # guessed at 1 s, each takes 0.25 s: four fit
+    assert len(answers.asked) == 4
 
 
 def test_a_place_the_first_pass_was_unsure_of_is_asked_first() -> None:

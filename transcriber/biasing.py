@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -122,10 +123,13 @@ def _taken(continuation: str, term: str) -> str | None:
 class TermRedecoder:
     """Built per recording's dictionary; :meth:`run` works on the corrected segments."""
 
-    def __init__(self, corrector: Corrector, recognizer: Continuer) -> None:
+    def __init__(
+        self, corrector: Corrector, recognizer: Continuer, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.corrector = corrector
         self.finder = SuspectFinder(corrector.terms)
         self.recognizer = recognizer
+        self.clock = clock
 
     def run(
         self,
@@ -138,8 +142,8 @@ class TermRedecoder:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
         Places are heard again while the time spent plus what the next should take stays within
-        ``budget`` seconds: ``place_cost``, or what the last took if that was more (each costs about
-        the same whatever its length: the encoder reads at least 15 s).
+        ``budget`` seconds: ``place_cost`` before any is timed, then the mean of those heard so far
+        (each costs about the same whatever its length: the encoder reads at least 15 s).
         """
         queue = [
             _piece(number, segment, suspects)
@@ -151,13 +155,13 @@ class TermRedecoder:
         queue.sort(key=lambda piece: (-piece.priority, piece.number))
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
-        spent, last, tried, kept = 0.0, 0.0, 0, 0
-        while pending and spent + max(last, place_cost) <= budget:
+        spent, heard, tried, kept = 0.0, 0, 0, 0
+        while pending and spent + (spent / heard if heard else place_cost) <= budget:
             piece = pending.pop(0)
-            started = time.perf_counter()
+            started = self.clock()
             edits = self._second_opinion(audio, piece)
-            last = time.perf_counter() - started
-            spent += last
+            spent += self.clock() - started
+            heard += 1
             tried += len(piece.suspects)
             if edits:
                 out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
