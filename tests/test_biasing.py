@@ -156,6 +156,7 @@ def test_stretches_are_heard_only_within_the_budget() -> None:
 
 
 def test_the_first_guess_of_a_place_s_cost_gives_way_to_what_places_take() -> None:
+    # (then the longest a place has taken: a budget is kept, not overrun by the last place asked)
     places = [_segment(10.0 * k, ["つい", "契約", "で", "進め", "たい"]) for k in range(6)]
     answers = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.25)
     _run(places, answers, budget=1.0, place_cost=1.0)  # guessed at 1 s, each takes 0.25 s: four fit

@@ -142,8 +142,9 @@ class TermRedecoder:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
         Places are heard again while the time spent plus what the next should take stays within
-        ``budget`` seconds: ``place_cost`` before any is timed, then the mean of those heard so far
-        (each costs about the same whatever its length: the encoder reads at least 15 s).
+        ``budget`` seconds: ``place_cost`` before any is timed, then the longest of those heard so
+        far (each costs about the same whatever its length: the encoder reads at least 15 s; a
+        place with two suspects costs a few more tokens).
         """
         queue = [
             _piece(number, segment, suspects)
@@ -155,13 +156,13 @@ class TermRedecoder:
         queue.sort(key=lambda piece: (-piece.priority, piece.number))
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
-        spent, heard, tried, kept = 0.0, 0, 0, 0
-        while pending and spent + (spent / heard if heard else place_cost) <= budget:
+        spent, longest, tried, kept = 0.0, 0.0, 0, 0
+        while pending and spent + (longest or place_cost) <= budget:
             piece = pending.pop(0)
             started = self.clock()
             edits = self._second_opinion(audio, piece)
-            spent += self.clock() - started
-            heard += 1
+            took = self.clock() - started
+            spent, longest = spent + took, max(longest, took)
             tried += len(piece.suspects)
             if edits:
                 out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)

@@ -111,6 +111,8 @@ class Pipeline:
             AsrOptions(language=self.options.language, beam_size=self.options.beam_size),
         )
         self.diarizer = load_diarizer(self.options.diarization)
+        # Seconds spent in the last run's recognition and dictionary stages (benchmarks read them).
+        self.timings: dict[str, float] = {}
 
     def diarize(self, audio: np.ndarray, hints: SpeakerHints) -> list[SpeakerTurn]:
         if self.diarizer is None:
@@ -178,9 +180,12 @@ class Pipeline:
             if turns:
                 segments = assign_speakers(segments, turns)
         corrections: list[Correction] = []
+        self.timings = {"recognition": recognition_time}
         if terms:  # last, so the undo records point at the final segments
+            started = time.perf_counter()
             corrector = Corrector(terms)
             segments, corrections = apply_terms(segments, corrector)
+            self.timings["corrections"] = time.perf_counter() - started
             if by_channel is None and self.options.term_redecode_share > 0:
                 budget = self.options.term_redecode_share * recognition_time
                 redecoder = TermRedecoder(corrector, self.recognizer)
@@ -188,7 +193,10 @@ class Pipeline:
                 # 30 s window (measured on CPU: a 15 s encoder pass and a few greedy tokens per
                 # suspect take ~0.07x of a 30 s window decoded with beam search).
                 place_cost = 0.1 * recognition_time / max(1.0, duration / 30.0)
+                started = time.perf_counter()
                 segments, corrections = redecoder.run(audio, segments, corrections, budget, place_cost)
+                self.timings["second_opinions"] = time.perf_counter() - started
+            log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
         flags = find_flags(segments, spans, decoded)
         return Transcript(
