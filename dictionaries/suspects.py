@@ -127,8 +127,10 @@ class SuspectFinder:
     def _find_in(self, text: str, tokens: list[Token], options: list[tuple[str, ...]]) -> list[Suspect]:
         """For each term sharing enough kana pairs with the text, the run of whole tokens whose
         reading is closest to the term's (fewest tokens on a tie, so no particle is taken in)."""
+        # The whole text read the analyser's way and the other way: enough kana pairs for the sieve.
+        readings = ("".join(o[0] for o in options), "".join(o[-1] for o in options))
         shared: dict[int, int] = defaultdict(int)
-        for bigram in set().union(*(_bigrams("".join(o[min(v, len(o) - 1)] for o in options)) for v in (0, 1))):
+        for bigram in _bigrams(readings[0]) | _bigrams(readings[1]):
             for candidate in self._by_bigram.get(bigram, ()):
                 shared[candidate] += 1
         candidates = [
