@@ -105,7 +105,7 @@ def composed_readings(
     return composed
 
 
-def _any_reading(kanji: str) -> tuple[str, ...]:
+def any_reading(kanji: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*other_readings(kanji), *on_readings(kanji))))
 
 
@@ -119,4 +119,4 @@ def token_readings(surface: str) -> tuple[str, ...]:
     whole = other_readings(surface)
     if not 0 < len(surface) <= MAX_COMPOSED_KANJI:
         return whole
-    return tuple(dict.fromkeys((*whole, *composed_readings(surface, _any_reading, None, MAX_COMPOSED_READINGS))))
+    return tuple(dict.fromkeys((*whole, *composed_readings(surface, any_reading, None, MAX_COMPOSED_READINGS))))

@@ -18,8 +18,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from dictionaries.correction import loose_readings
-from dictionaries.reading import Token, reading_of, tokenize
-from dictionaries.terms import Term, fold_voicing, is_kana, to_hiragana
+from dictionaries.fuzzy import WILDCARD
+from dictionaries.reading import Token, any_reading, composed_readings, reading_of, tokenize
+from dictionaries.terms import Term, fold_long_vowels, fold_voicing, is_kana, to_hiragana
 
 MIN_READING = 3
 MIN_SIMILARITY = 0.6  # of a term's reading to the best stretch of what was heard (0..1)
@@ -30,6 +31,7 @@ EXACT_BELOW = 5
 MAX_SPAN_TOKENS = 6
 MAX_AT_ONE_PLACE = 2
 MAX_VARIANTS = 8  # readings of one stretch tried, its tokens read one way or another
+UNKNOWN_VARIANTS = 4  # readings tried for a word the analyser cannot read
 MIN_SHARED_BIGRAMS = 0.3  # share of a term's kana pairs heard somewhere in the text: a cheap first sieve
 
 
@@ -46,12 +48,27 @@ def _reread(token: Token) -> str:
     return options[1] if len(options) > 1 else token.reading
 
 
+def _options(token: Token) -> tuple[str, ...]:
+    """A token as the analyser reads it and, for names, unknown words and lone kanji, also by its
+    kanji's on-readings (両東: りょうとう, not りょうひがし; 先: せん, not さき). A word the analyser
+    cannot read at all is read kanji by kanji every way the dictionary knows, a character with no
+    reading standing for one sound (予讼側: 讼 is Chinese, 側 がわ as in 淀川)."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in token.reading):
+        composed = composed_readings(token.surface, any_reading, WILDCARD, UNKNOWN_VARIANTS)
+        return tuple(dict.fromkeys(_by_sound(r) for r in composed)) or (WILDCARD,)
+    return tuple(dict.fromkeys(_by_sound(r) for r in (token.reading, _reread(token))))
+
+
 # Kana that sound alike as particles (何は, なにわ): compared as one.
 _PARTICLE_SOUNDS = str.maketrans("わを", "はお")
 
 
 def _by_sound(reading: str) -> str:
-    return fold_voicing(reading).translate(_PARTICLE_SOUNDS)
+    return fold_long_vowels(fold_voicing(reading).translate(_PARTICLE_SOUNDS))
+
+
+def _term_sound(term: Term) -> str:
+    return _by_sound(term.reading or reading_of(term.term))
 
 
 def _spelled_out(tokens: list[Token]) -> list[Token]:
@@ -85,7 +102,7 @@ class SuspectFinder:
         self._longest = max((len(t) for t in self._written), default=0)
         self._by_bigram: dict[str, list[int]] = defaultdict(list)
         for term in terms:
-            reading = _by_sound(term.reading or reading_of(term.term))
+            reading = _term_sound(term)
             if len(reading) < MIN_READING:
                 continue
             for bigram in _bigrams(reading):
@@ -97,9 +114,7 @@ class SuspectFinder:
         """Suspects in ``text``, best first; at most MAX_AT_ONE_PLACE cover any one character (a
         place that sounds a little like two terms is asked about both: 会場都区 for 大正区 or 城東区)."""
         tokens = _spelled_out([t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}])
-        # Each token as the analyser reads it and, for names, unknown words and lone kanji, also
-        # by its kanji's on-readings (両東: りょうとう, not りょうひがし; 先: せん, not さき).
-        options = [tuple(dict.fromkeys(_by_sound(r) for r in (t.reading, _reread(t)))) for t in tokens]
+        options = [_options(t) for t in tokens]
         best: dict[int, Suspect] = {}
         for suspect in self._find_in(text, tokens, options):
             index = id(suspect.term)
@@ -167,3 +182,24 @@ class SuspectFinder:
                 continue
             found.append(Suspect(term, tokens[first].start, tokens[last].end, round(similarity, 3)))
         return found
+
+
+def sounded_at_start(text: str, term: Term, max_lead: int) -> tuple[int, int] | None:
+    """The stretch of whole words at the start of ``text`` (after at most ``max_lead`` characters)
+    that sounds exactly like ``term``, if any: Whisper shown 要介護認定 may still spell it by sound
+    (はよを介護認定). Short readings never count: one sound is too easily a common word."""
+    target = _term_sound(term)
+    if len(target) < EXACT_BELOW:
+        return None
+    tokens = [t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}]
+    for first, token in enumerate(tokens):
+        if token.start > max_lead:
+            break
+        heard = ""
+        for last in range(first, len(tokens)):
+            heard += tokens[last].reading
+            if _by_sound(heard) == target:
+                return token.start, tokens[last].end
+            if len(heard) >= len(target) + 2:
+                break
+    return None

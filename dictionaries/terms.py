@@ -38,3 +38,26 @@ def fold_voicing(reading: str) -> str:
     """Hiragana without voicing marks (がわ → かわ): compound words voice their second part (淀 + 川
     → よどがわ), and a kanji's own reading in a table never shows that."""
     return reading.translate(_FOLD)
+
+
+_VOWELS = {
+    "a": "あかさたなはまやらわがざだばぱぁゃゎ",
+    "i": "いきしちにひみりぎじぢびぴぃ",
+    "u": "うくすつぬふむゆるぐずづぶぷぅゅゔ",
+    "e": "えけせてねへめれげぜでべぺぇ",
+    "o": "おこそとのほもよろをごぞどぼぽぉょ",
+}
+_VOWEL_OF = {kana: vowel for vowel, row in _VOWELS.items() for kana in row}
+_VOWEL_KANA = {"a": "あ", "i": "い", "u": "う", "e": "え", "o": "お"}
+
+
+def fold_long_vowels(reading: str) -> str:
+    """Long vowels written one way (よう, せい, センター → よお, せえ, せんたあ): speech does not tell
+    おう from おお or えい from ええ, and Whisper writes whichever (はよを介護 for は要介護)."""
+    out: list[str] = []
+    for kana in reading:
+        before = _VOWEL_OF.get(out[-1]) if out else None
+        if before is not None and (kana == "ー" or (kana, before) in {("う", "o"), ("い", "e")}):
+            kana = _VOWEL_KANA[before]
+        out.append(kana)
+    return "".join(out)

@@ -183,16 +183,16 @@ def test_a_place_the_first_pass_was_sure_of_is_never_asked() -> None:
 
 
 def test_two_terms_suspected_at_one_place_are_both_asked_and_one_is_taken() -> None:
-    terms = [Term("環境局", "かんきょうきょく"), Term("契約管財局", "けいやくかんざいきょく")]
-    segment = _segment(0.0, ["増設", "について", "は", "関係", "局", "と", "協議"])
+    terms = [Term("住之江区", "すみのえく"), Term("住吉区", "すみよしく")]
+    segment = _segment(0.0, ["墨", "の", "市区", "役所", "の", "窓口"])
 
     def whisper(prompt: str, prefix: str) -> str:  # writes whatever term it was shown
-        return prompt.rstrip("。") + "と協議"
+        return prompt.rstrip("。") + "役所の窓口"
 
     answers = Answers(whisper)
     out, corrections = _run([segment], answers, terms=terms)
-    assert {prompt for prompt, _ in answers.asked[0][1]} == {"環境局。", "契約管財局。"}  # one hearing, two asks
-    assert len(corrections) == 1 and out[0].text.count("局") == 1  # not both, one over the other
+    assert {prompt for prompt, _ in answers.asked[0][1]} == {"住之江区。", "住吉区。"}  # one hearing, two asks
+    assert len(corrections) == 1 and out[0].text.count("区") == 1  # not both, one over the other
 
 
 def test_a_long_utterance_is_heard_again_only_around_the_suspect() -> None:
@@ -204,6 +204,50 @@ def test_a_long_utterance_is_heard_again_only_around_the_suspect() -> None:
     assert 5.5 < answers.asked[0][0] < 7.0  # 2.5 s either side, cut at words, not the whole 12 s
     assert answers.asked[0][1] == [("随意契約。", "状況を報告します")]  # the words heard before it there
     assert out[0].text == "".join(pieces).replace("つい契約", "随意契約")
+
+
+def test_a_term_the_recogniser_writes_by_its_sound_is_taken() -> None:
+    # Shown 要介護認定, Whisper spelled it by sound (よを: a long vowel written as を) where the first
+    # pass wrote 会合 (a meeting): what it heard is the term, so the term is written.
+    terms = [Term("要介護認定", "ようかいごにんてい")]
+    segment = _segment(0.0, ["まず", "は", "よう", "、", "会合", "認定", "の", "申請"])
+    answers = Answers(lambda prompt, prefix: "はよを介護認定の申請")
+    out, corrections = _run([segment], answers, terms=terms)
+    assert out[0].text == "まずは要介護認定の申請"
+    assert [(c.before, c.after, c.rule) for c in corrections] == [("はよう、会合認定", "は要介護認定", "redecode")]
+
+
+def test_a_short_term_is_not_taken_from_its_sound_alone() -> None:
+    # 取り島 sounds exactly like 酉島 (4 kana), as 取り締まり starts like it: only the written term counts.
+    answers = Answers(_says("はい取り島の実家から"))
+    out, corrections = _run([_segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])], answers)
+    assert len(answers.asked) == 1 and out[0].text == "はい取り島の実家から" and corrections == []
+
+
+def test_a_place_that_sounds_like_a_term_goes_before_one_that_only_half_does() -> None:
+    terms = [Term("酉島", "とりしま"), Term("十三", "じゅうそう")]
+    # 集計 (しゅうけい) is a little like 十三 (じゅうそう), and the first pass was very unsure of it ...
+    half = _segment(0.0, ["その", "集計", "です"])
+    half = half.model_copy(update={"words": [w.model_copy(update={"confidence": 0.1}) for w in half.words]})
+    # ... 取り島 sounds just like 酉島, and the first pass was fairly sure of it.
+    alike = _segment(10.0, ["はい", "取り", "島", "の", "実家", "から"])
+    alike = alike.model_copy(update={"words": [w.model_copy(update={"confidence": 0.7}) for w in alike.words]})
+    answers = Answers(_says("はい酉島の実家から"))
+    out, _ = _run([half, alike], answers, budget=1.0, terms=terms)  # room for one place
+    assert [asks for _, asks in answers.asked] == [[("酉島。", "はい")]]
+    assert out[1].text == "はい酉島の実家から"
+    answers = Answers(_says("はい酉島の実家から"), _says("その集計です"))
+    _run([half, alike], answers, budget=10.0, terms=terms)  # with room, the other place is asked next
+    assert [asks for _, asks in answers.asked] == [[("酉島。", "はい")], [("十三。", "その")]]
+
+
+def test_a_far_less_likely_suspect_beside_a_likely_one_is_not_asked_about() -> None:
+    terms = [Term("市府民税", "しふみんぜい"), Term("十三", "じゅうそう")]
+    segment = _segment(0.0, ["し", "不", "民税", "の", "集計"])  # し不民税: 市府民税; 集計 half like 十三
+    answers = Answers(_says("市府民税の集計"))
+    out, _ = _run([segment], answers, terms=terms)
+    assert [prompt for prompt, _ in answers.asked[0][1]] == ["市府民税。"]  # each ask is one more decode
+    assert out[0].text == "市府民税の集計"
 
 
 @pytest.mark.slow

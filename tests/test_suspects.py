@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dictionaries.suspects import SuspectFinder
-from dictionaries.terms import Term
+from dictionaries.suspects import SuspectFinder, sounded_at_start
+from dictionaries.terms import Term, fold_long_vowels
 
 TERMS = [
     Term("旭区", "あさひく"),
@@ -19,6 +19,7 @@ TERMS = [
     Term("なにわ筋線", "なにわすじせん"),
     Term("十三", "じゅうそう"),
     Term("井高野", "いたかの"),
+    Term("要介護認定", "ようかいごにんてい"),
 ]
 
 
@@ -39,6 +40,8 @@ def finder() -> SuspectFinder:
         ("何は数字1000の整備費補助が", "なにわ筋線", "何は数字1000"),  # digits read as said: せん
         ("けまやいたかのの辺りでは", "井高野", "いたかの"),  # sounds spelled out, cut as interjections
         ("何はすじ先の整備費補助が", "なにわ筋線", "何はすじ先"),  # は as わ; a lone kanji by its on-reading
+        ("まずはよを介護認定の申請", "要介護認定", "よを介護認定"),  # a long vowel written as を
+        ("予讼側下岩先のエンシンブが", "淀川左岸線", "予讼側下岩先"),  # 讼 has no reading; 側 as がわ
     ],
 )
 def test_term_like_stretches_are_found(finder: SuspectFinder, text: str, term: str, stretch: str) -> None:
@@ -64,12 +67,46 @@ def test_ordinary_text_and_written_terms_are_no_suspects(finder: SuspectFinder, 
 
 
 def test_a_place_like_two_terms_is_suspected_of_both() -> None:
-    finder = SuspectFinder([Term("環境局", "かんきょうきょく"), Term("契約管財局", "けいやくかんざいきょく")])
-    found = finder.find("増設については関係局と協議を進めております")
-    assert sorted(s.term.term for s in found) == ["契約管財局", "環境局"]
-    assert all("関係局" in "増設については関係局と協議を進めております"[s.start : s.end] for s in found)
+    finder = SuspectFinder([Term("住之江区", "すみのえく"), Term("住吉区", "すみよしく")])
+    text = "墨の市区役所の窓口で"
+    found = finder.find(text)
+    assert sorted(s.term.term for s in found) == ["住之江区", "住吉区"]
+    assert all(text[s.start : s.end] == "墨の市区" for s in found)
 
 
 def test_overlapping_suspects_keep_the_closest(finder: SuspectFinder) -> None:
     found = finder.find("予渡川左岸線の整備")
     assert [s.term.term for s in found] == ["淀川左岸線"]
+
+
+@pytest.mark.parametrize(
+    "reading,folded",
+    [
+        ("ようかいごにんてい", "よおかいごにんてえ"),  # おう and えい are long vowels
+        ("よおかいご", "よおかいご"),
+        ("せんたー", "せんたあ"),  # ー repeats the vowel before it
+        ("とうきょう", "とおきょお"),  # small ょ ends on o
+        ("ゆうびん", "ゆうびん"),  # うう is already one way
+        ("いう", "いう"),  # う after i is a sound of its own
+    ],
+)
+def test_long_vowels_are_written_one_way(reading: str, folded: str) -> None:
+    assert fold_long_vowels(reading) == folded
+
+
+@pytest.mark.parametrize(
+    "answer,stretch",
+    [
+        ("はよを介護認定の申請", "よを介護認定"),  # after a particle Whisper went on with
+        ("要介護認定の", "要介護認定"),  # written as the term: it sounds like itself
+        ("、4回後人手の親", None),
+        ("まずはよを介護認定", None),  # too far in: not where the suspect was
+    ],
+)
+def test_a_term_spelled_by_its_sound_at_the_start_is_found(answer: str, stretch: str | None) -> None:
+    found = sounded_at_start(answer, Term("要介護認定", "ようかいごにんてい"), max_lead=1)
+    assert (answer[found[0] : found[1]] if found else None) == stretch
+
+
+def test_a_short_term_is_never_found_by_its_sound_alone() -> None:
+    assert sounded_at_start("取り島の", Term("酉島", "とりしま"), max_lead=1) is None
