@@ -10,7 +10,7 @@ opinion can neither rewrite a sentence nor change a number.
 
 Asking costs recognition time, so it has a budget: a share of the first pass's recognition time,
 spent first on the places that sound most like a term where the first pass was least sure. Each
-place costs one encoder pass over 10 s and a few greedy tokens per suspect; packing several
+place costs one encoder pass over 15 s and a few greedy tokens per suspect; packing several
 stretches into one window was measured and rejected: the longer prefixes cost what the shared
 encoder saved, and Whisper found fewer terms. Every change is recorded as a correction (rule
 ``"redecode"``) that the editor can undo like any other.
@@ -37,7 +37,7 @@ from transcriber.vad import Span
 
 log = logging.getLogger(__name__)
 
-REDECODE_SHARE = 0.08  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
+REDECODE_SHARE = 0.10  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
 MAX_PIECE = 28.0  # seconds: an utterance stretch heard again fits one Whisper window (30 s)
 CONTEXT = 2.5  # seconds of the utterance heard again either side of the suspected words
 EDGE = 0.15  # seconds of audio kept either side of the words heard again
@@ -155,7 +155,7 @@ class TermRedecoder:
 
         Places are heard again while the time spent plus what the next should take stays within
         ``budget`` seconds: ``place_cost`` before any is timed, then the longest of those heard so
-        far (each costs about the same whatever its length: the encoder reads at least 10 s; a
+        far (each costs about the same whatever its length: the encoder reads at least 15 s; a
         place with two suspects costs a few more tokens).
         """
         queue = [

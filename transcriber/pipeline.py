@@ -190,7 +190,7 @@ class Pipeline:
                 budget = self.options.term_redecode_share * recognition_time
                 redecoder = TermRedecoder(corrector, self.recognizer)
                 # Before the first is timed, a second opinion is guessed at 0.1 of a first-pass
-                # 30 s window (measured on CPU: a 10-15 s encoder pass and a few greedy tokens per
+                # 30 s window (measured on CPU: a 15 s encoder pass and a few greedy tokens per
                 # suspect take ~0.07x of a 30 s window decoded with beam search).
                 place_cost = 0.1 * recognition_time / max(1.0, duration / 30.0)
                 started = time.perf_counter()
