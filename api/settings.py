@@ -46,7 +46,7 @@ class ServiceSettings(BaseSettings):
     asr_model: str | None = None
     # Time for second opinions on places that sound like a dictionary term, as a share of the
     # first pass's recognition time (transcriber.biasing); 0 turns them off.
-    redecode_share: float = Field(default=0.10, ge=0.0, le=1.0)
+    redecode_share: float = Field(default=0.08, ge=0.0, le=1.0)
 
     def resolved_storage(self) -> Path:
         return (self.storage_dir or kiroku_home() / "storage").expanduser()
