@@ -42,7 +42,7 @@ from dictionaries.reading import (
     token_readings,
     tokenize,
 )
-from dictionaries.terms import Term, fold_voicing, to_hiragana
+from dictionaries.terms import Term, fold_voicing, is_kana, merge_terms, to_hiragana
 
 MIN_READING = 3  # shorter readings (き, たつ) match too many ordinary words
 MIN_NEAR_READING = 6  # 5-kana words one sound apart are often both real words (重要・十三, 市役所・区役所)
@@ -185,15 +185,16 @@ class Corrector:
     """Built once per set of dictionaries (about 1 s per 10,000 terms without readings); reusable."""
 
     def __init__(self, terms: list[Term]) -> None:
-        self.terms = terms
+        self.terms = merge_terms(terms)
         self._exact: dict[str, Term | None] = {}
         self._near: dict[tuple[str, int], list[tuple[str, Term]]] = defaultdict(list)
-        for term in terms:
+        for term in self.terms:
             reading = term.reading or reading_of(term.term)
             if len(reading) < MIN_READING:
                 continue
             # Two terms with one reading (同音異義): sound cannot tell them apart, so neither is applied.
-            if reading in self._exact and self._exact[reading] != term:
+            known = self._exact.get(reading, term)
+            if known is None or known.term != term.term:
                 self._exact[reading] = None
             else:
                 self._exact[reading] = term
@@ -201,7 +202,7 @@ class Corrector:
                 # One substituted sound leaves the first or the last kana intact: index both.
                 self._near[(reading[0], len(reading))].append((reading, term))
                 self._near[(reading[-1], -len(reading))].append((reading, term))
-        aliases = {alias: term for term in terms for alias in term.aliases if _safe_alias(alias, term.term)}
+        aliases = {alias: term for term in self.terms for alias in term.aliases if _safe_alias(alias, term.term)}
         self._aliases = aliases
         pattern = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
         self._alias_re = re.compile(pattern) if pattern else None
@@ -313,7 +314,7 @@ class Corrector:
         taken = taken + [(e.start, e.end) for e in edits]
         i = 0
         while i < len(tokens):
-            found = self._match_at(tokens, i, text, taken)
+            found = self._match_at(tokens, i, text, taken) or self._match_inside_unknown(tokens, i, text, taken)
             if found is None:
                 i += 1
                 continue
@@ -327,6 +328,26 @@ class Corrector:
         edits += self._alternative_edits(text, tokens, taken)
         taken = taken + [(e.start, e.end) for e in edits]
         return edits + self._fuzzy_edits(text, tokens, taken)
+
+    def _match_inside_unknown(
+        self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]
+    ) -> tuple[int, Edit | None] | None:
+        """A term whose first sounds Whisper fused with the word before into katakana it could not
+        place (はい、此花区 → ハイコの花区): the unknown word's tail starts the term. Only an exact
+        reading of MIN_REREAD_READING kana or more that goes on past the unknown word."""
+        token = tokens[i]
+        if not token.unknown or len(token.surface) < 2 or not is_kana(token.surface):
+            return None
+        for offset in range(1, len(token.surface)):
+            tail = token.surface[offset:]
+            cut = Token(tail, to_hiragana(tail), token.pos, token.start + offset, token.end)
+            found = self._match_at([*tokens[:i], cut, *tokens[i + 1 :]], i, text, taken)
+            if found is None or found[1] is None or found[0] <= i + 1:
+                continue
+            heard = "".join(t.reading for t in [cut, *tokens[i + 1 : found[0]]])
+            if len(heard) >= MIN_REREAD_READING and self._exact.get(heard) is not None:
+                return found
+        return None
 
     def _fuzzy_edits(self, text: str, tokens: list[Token], taken: list[tuple[int, int]]) -> list[Edit]:
         """Long terms heard with a sound dropped or added, or with an unreadable kanji (see fuzzy.py).

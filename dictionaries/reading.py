@@ -20,6 +20,7 @@ class Token:
     start: int  # character offsets in the analysed text
     end: int
     common: bool = False  # an ordinary word of two or more characters the dictionary knows (維持, 向上)
+    unknown: bool = False  # a word the dictionary does not know (ハイコ): often sounds spelled out
 
     @property
     def is_number(self) -> bool:
@@ -72,6 +73,7 @@ def tokenize(text: str) -> list[Token]:
                 start=morpheme.begin(),
                 end=morpheme.end(),
                 common=len(surface) > 1 and pos[1] == "普通名詞" and not morpheme.is_oov(),
+                unknown=morpheme.is_oov(),
             )
         )
     return tokens

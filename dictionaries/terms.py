@@ -61,3 +61,19 @@ def fold_long_vowels(reading: str) -> str:
             kana = _VOWEL_KANA[before]
         out.append(kana)
     return "".join(out)
+
+
+def merge_terms(terms: list[Term]) -> list[Term]:
+    """One term per written form and reading, in first-seen order, with the aliases of all its rows:
+    a department's list and the city's often both hold 此花区, and two rows of one term must not
+    look like two terms sharing a reading (which the corrector leaves alone)."""
+    merged: dict[tuple[str, str], Term] = {}
+    for term in terms:
+        key = (term.term, term.reading)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = term
+        elif not set(term.aliases) <= set(known.aliases):
+            aliases = tuple(dict.fromkeys((*known.aliases, *term.aliases)))
+            merged[key] = Term(known.term, known.reading, aliases, known.category or term.category)
+    return list(merged.values())

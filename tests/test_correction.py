@@ -65,6 +65,33 @@ def test_two_terms_with_one_reading_are_not_guessed() -> None:
     assert corrector.correct("ハシモトさん")[0] == "ハシモトさん"
 
 
+def test_a_term_in_two_dictionaries_is_still_one_term() -> None:
+    """A department's list and the city's both hold 此花区, with other categories and aliases."""
+    corrector = Corrector(
+        [Term("此花区", "このはなく", ("この花区",), "区名"), Term("此花区", "このはなく", (), "行政区"), *TERMS]
+    )
+    assert corrector.correct("このはなくの窓口")[0] == "此花区の窓口"
+    assert corrector.correct("この花区の窓口")[0] == "此花区の窓口"
+    assert [t.term for t in corrector.terms].count("此花区") == 1
+
+
+def test_a_term_fused_into_the_katakana_before_it_is_found() -> None:
+    """Whisper wrote はい、此花区 as ハイコの花区: the unknown katakana word's tail starts the term."""
+    corrector = Corrector([Term("此花区", "このはなく"), *TERMS])
+    assert corrector.correct("ハイコの花区役所です")[0] == "ハイ此花区役所です"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ミキタクの道です",  # きたく (北区) is too short to be cut out of an unknown word
+        "サンタイショウクの",  # a term wholly inside one unknown word is not cut out of it
+    ],
+)
+def test_unknown_katakana_words_are_not_cut_for_short_or_inner_matches(corrector: Corrector, text: str) -> None:
+    assert corrector.correct(text) == (text, [])
+
+
 def test_terms_without_readings_get_one_from_their_kanji() -> None:
     corrector = Corrector([Term("区政会議")])
     assert corrector.correct("くせい会議を開きます")[0] == "区政会議を開きます"
