@@ -225,7 +225,7 @@ class Corrector:
     def correct(self, text: str) -> tuple[str, list[Edit]]:
         """The corrected text and the edits, with offsets into the original ``text``."""
         edits = self._alias_edits(text)
-        edits += self._reading_edits(text, taken=[(e.start, e.end) for e in edits])
+        edits += self._reading_edits(text, given=[(e.start, e.end) for e in edits])
         edits.sort(key=lambda e: e.start)
         pieces, cursor = [], 0
         for edit in edits:
@@ -308,10 +308,10 @@ class Corrector:
                 position += length
         return edits
 
-    def _reading_edits(self, text: str, taken: list[tuple[int, int]]) -> list[Edit]:
+    def _reading_edits(self, text: str, given: list[tuple[int, int]]) -> list[Edit]:
         tokens = tokenize(text)
-        edits = self._kana_edits(text, tokens, taken)
-        taken = taken + [(e.start, e.end) for e in edits]
+        edits = self._kana_edits(text, tokens, given)
+        taken = given + [(e.start, e.end) for e in edits]
         i = 0
         while i < len(tokens):
             found = self._match_at(tokens, i, text, taken) or self._match_inside_unknown(tokens, i, text, taken)
@@ -327,7 +327,26 @@ class Corrector:
             i = end_index
         edits += self._alternative_edits(text, tokens, taken)
         taken = taken + [(e.start, e.end) for e in edits]
-        return edits + self._fuzzy_edits(text, tokens, taken)
+        if not edits:  # nothing matched more strictly: the loose pass is free everywhere
+            return self._fuzzy_edits(text, tokens, taken)
+        edits += self._fuzzy_edits(text, tokens, taken)
+        return self._longer_terms_first(edits, self._fuzzy_edits(text, tokens, list(given)), taken)
+
+    @staticmethod
+    def _longer_terms_first(edits: list[Edit], wider: list[Edit], taken: list[tuple[int, int]]) -> list[Edit]:
+        """A long term heard loosely replaces the shorter terms matched exactly inside it: with the
+        city's dictionary beside a department's, 北区 (きたく) is inside きたく混乱者 (帰宅困難者) and
+        国民健康保険 inside 国民健康保健療 (国民健康保険料). Never over a span already right."""
+        for wide in wider:
+            inside = [e for e in edits if wide.start < e.end and e.start < wide.end]
+            covered = {(a, b) for a, b in taken if wide.start < b and a < wide.end}
+            if not inside or covered != {(e.start, e.end) for e in inside}:
+                continue  # nothing to replace, or a span already right lies there
+            if all(
+                wide.start <= e.start and e.end <= wide.end and e.end - e.start < wide.end - wide.start for e in inside
+            ):
+                edits = [e for e in edits if e not in inside] + [wide]
+        return edits
 
     def _match_inside_unknown(
         self, tokens: list[Token], i: int, text: str, taken: list[tuple[int, int]]

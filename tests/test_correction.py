@@ -92,6 +92,29 @@ def test_unknown_katakana_words_are_not_cut_for_short_or_inner_matches(corrector
     assert corrector.correct(text) == (text, [])
 
 
+LONG_AND_SHORT = [
+    *TERMS,
+    Term("帰宅困難者", "きたくこんなんしゃ"),
+    Term("国民健康保険", "こくみんけんこうほけん"),
+    Term("国民健康保険料", "こくみんけんこうほけんりょう"),
+]
+
+
+@pytest.mark.parametrize(
+    "heard,expected",
+    [
+        ("きたく混乱者への対応", "帰宅困難者への対応"),  # not 北区混乱者
+        ("国民健康保健療の通知", "国民健康保険料の通知"),  # not 国民健康保険療
+    ],
+)
+def test_a_long_term_heard_loosely_wins_over_a_short_one_inside_it(heard: str, expected: str) -> None:
+    assert Corrector(LONG_AND_SHORT).correct(heard)[0] == expected
+
+
+def test_a_term_written_right_is_not_swallowed_by_a_longer_loose_match() -> None:
+    assert Corrector(LONG_AND_SHORT).correct("北区混乱者への対応") == ("北区混乱者への対応", [])
+
+
 def test_terms_without_readings_get_one_from_their_kanji() -> None:
     corrector = Corrector([Term("区政会議")])
     assert corrector.correct("くせい会議を開きます")[0] == "区政会議を開きます"
