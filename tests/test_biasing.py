@@ -141,6 +141,24 @@ def test_each_suspect_is_asked_with_its_own_term() -> None:
     assert [c.segment for c in corrections] == [0, 1]
 
 
+def test_the_same_words_confirmed_once_are_taken_again_without_asking() -> None:
+    """One speaker's name misheard the same way twice: Whisper is asked once (a second ask would
+    find the stand-in with no answer left)."""
+    segments = [_segment(10.0 * k, ["つい", "契約", "で", "進め", "たい"]) for k in range(3)]
+    answers = Answers(_says("随意契約で進めたい"))
+    out, corrections = _run(segments, answers)
+    assert len(answers.asked) == 1
+    assert [s.text for s in out] == ["随意契約で進めたい"] * 3
+    assert [(c.segment, c.before, c.rule) for c in corrections] == [(k, "つい契約", "redecode") for k in range(3)]
+
+
+def test_other_words_suspected_of_the_same_term_are_still_asked() -> None:
+    segments = [_segment(0.0, ["吸い", "契約", "で"]), _segment(10.0, ["つい", "契約", "で", "進め", "たい"])]
+    answers = Answers(_says("随意契約で"), _says("つい契約で進めたい"))  # 吸い契約 sounds more like it: first
+    out, _ = _run(segments, answers)
+    assert len(answers.asked) == 2 and [s.text for s in out] == ["随意契約で", "つい契約で進めたい"]
+
+
 def test_stretches_are_heard_only_within_the_budget() -> None:
     first = _segment(0.0, ["つい", "契約", "で", "進め", "たい"])
     second = _segment(25.0, ["はい", "取り", "島", "の", "実家", "から"])

@@ -51,6 +51,7 @@ PROMPT = "{}。"
 SURE = 0.9  # a place whose words all had this confidence is not asked about
 LIKENESS_FLOOR = 0.5  # a suspect's priority grows with the square of its similarity above this
 ALONGSIDE = 0.3  # a suspect is asked about with a likelier one only if its priority is this share of it
+MIN_LEARNED = 3  # characters of first-pass words confirmed as a term that other places may reuse
 
 
 class Continuer(Protocol):
@@ -125,6 +126,17 @@ def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
     return _Piece(number, suspects, source, text, starts[first], max(priorities))
 
 
+def _learned_edits(piece: _Piece, learned: dict[tuple[str, str], str]) -> list[Edit]:
+    """The piece's suspects whose very words were confirmed as the same term at another place."""
+    edits: list[Edit] = []
+    for suspect in piece.suspects:
+        before = piece.text[suspect.start - piece.at : suspect.end - piece.at]
+        after = learned.get((before, suspect.term.term))
+        if after is not None and not any(e.start < suspect.end and suspect.start < e.end for e in edits):
+            edits.append(Edit(suspect.start, suspect.end, before, after, suspect.term.term, "redecode"))
+    return edits
+
+
 def _taken(continuation: str, term: Term) -> str | None:
     """The text that replaces the suspected stretch, if the recogniser went on with the term, or
     with words that sound exactly like it (shown the term, it wrote its sound)."""
@@ -173,6 +185,7 @@ class TermRedecoder:
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
         spent, longest, tried, kept = 0.0, 0.0, 0, 0
+        learned: dict[tuple[str, str], str] = {}  # (first-pass words, term) → what Whisper confirmed
         while pending and spent + (longest or place_cost) <= budget:
             piece = pending.pop(0)
             started = self.clock()
@@ -181,8 +194,17 @@ class TermRedecoder:
             spent, longest = spent + took, max(longest, took)
             tried += len(piece.suspects)
             log.debug("place %.1f s, priority %.3f, %.2f s: %s", piece.source.start, piece.priority, took, edits or "-")
-            if edits:
-                out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
+            if not edits:
+                continue
+            out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
+            kept += len(edits)
+            learned.update({(e.before, e.term): e.after for e in edits if len(e.before) >= MIN_LEARNED})
+            # The same words heard as the same term elsewhere in the recording: one speaker's name
+            # misheard the same way twice (何はすじ先 for なにわ筋線) is taken without asking again.
+            for other in [p for p in pending if _learned_edits(p, learned)]:
+                pending.remove(other)
+                edits = _learned_edits(other, learned)
+                out[other.number], records = self._apply(out[other.number], other.number, edits, records)
                 kept += len(edits)
         if queue:
             total = sum(len(piece.suspects) for piece in queue)
