@@ -326,22 +326,19 @@ class Corrector:
                 taken.append((tokens[i].start, tokens[end_index - 1].end))
             i = end_index
         edits += self._alternative_edits(text, tokens, taken)
-        taken = taken + [(e.start, e.end) for e in edits]
-        if not edits:  # nothing matched more strictly: the loose pass is free everywhere
-            return self._fuzzy_edits(text, tokens, taken)
-        edits += self._fuzzy_edits(text, tokens, taken)
-        return self._longer_terms_first(edits, self._fuzzy_edits(text, tokens, list(given)), taken)
+        # The loose pass may not touch what is already right, but may find a long term over the
+        # stricter passes' shorter ones (see _longer_terms_first).
+        changed = {(e.start, e.end) for e in edits}
+        loose = self._fuzzy_edits(text, tokens, [span for span in taken if span not in changed])
+        return self._longer_terms_first(edits, loose)
 
     @staticmethod
-    def _longer_terms_first(edits: list[Edit], wider: list[Edit], taken: list[tuple[int, int]]) -> list[Edit]:
-        """A long term heard loosely replaces the shorter terms matched exactly inside it: with the
-        city's dictionary beside a department's, 北区 (きたく) is inside きたく混乱者 (帰宅困難者) and
-        国民健康保険 inside 国民健康保健療 (国民健康保険料). Never over a span already right."""
-        for wide in wider:
+    def _longer_terms_first(edits: list[Edit], loose: list[Edit]) -> list[Edit]:
+        """Loose matches where nothing else matched, and over shorter terms matched exactly inside
+        them: with the city's dictionary beside a department's, 北区 (きたく) is inside きたく混乱者
+        (帰宅困難者) and 国民健康保険 inside 国民健康保健療 (国民健康保険料)."""
+        for wide in loose:
             inside = [e for e in edits if wide.start < e.end and e.start < wide.end]
-            covered = {(a, b) for a, b in taken if wide.start < b and a < wide.end}
-            if not inside or covered != {(e.start, e.end) for e in inside}:
-                continue  # nothing to replace, or a span already right lies there
             if all(
                 wide.start <= e.start and e.end <= wide.end and e.end - e.start < wide.end - wide.start for e in inside
             ):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dictionaries.terms import Term, is_kana, to_hiragana
+from dictionaries.terms import Term, fold_in, is_kana, to_hiragana
 
 # Column names accepted for each field: the FORMATS.md English header, or Japanese ones.
 _COLUMNS = {
@@ -142,11 +142,7 @@ def parse_csv(text: str) -> ParsedDictionary:
         aliases = tuple(a.strip() for a in cell(values, "aliases").split("|") if a.strip() and a.strip() != term)
         if term in seen:
             first = seen[term]
-            earlier = result.terms[first]
-            merged = tuple(dict.fromkeys(earlier.aliases + aliases))
-            result.terms[first] = Term(
-                term, earlier.reading or reading, merged, earlier.category or cell(values, "category")
-            )
+            result.terms[first] = fold_in(result.terms[first], Term(term, reading, aliases, cell(values, "category")))
             result.warnings.append(
                 RowIssue(number, f"「{term}」は重複しています。最初の行にまとめました (duplicate, merged)")
             )

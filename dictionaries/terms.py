@@ -63,17 +63,18 @@ def fold_long_vowels(reading: str) -> str:
     return "".join(out)
 
 
+def fold_in(earlier: Term, later: Term) -> Term:
+    """A repeated row of one term folded into the first: its aliases added, blanks filled."""
+    aliases = tuple(dict.fromkeys((*earlier.aliases, *later.aliases)))
+    return Term(earlier.term, earlier.reading or later.reading, aliases, earlier.category or later.category)
+
+
 def merge_terms(terms: list[Term]) -> list[Term]:
-    """One term per written form and reading, in first-seen order, with the aliases of all its rows:
-    a department's list and the city's often both hold 此花区, and two rows of one term must not
-    look like two terms sharing a reading (which the corrector leaves alone)."""
+    """One term per written form and reading, in first-seen order: a department's list and the
+    city's often both hold 此花区, and two rows of one term must not look like two terms sharing a
+    reading (which the corrector leaves alone)."""
     merged: dict[tuple[str, str], Term] = {}
     for term in terms:
         key = (term.term, term.reading)
-        known = merged.get(key)
-        if known is None:
-            merged[key] = term
-        elif not set(term.aliases) <= set(known.aliases):
-            aliases = tuple(dict.fromkeys((*known.aliases, *term.aliases)))
-            merged[key] = Term(known.term, known.reading, aliases, known.category or term.category)
+        merged[key] = fold_in(merged[key], term) if key in merged else term
     return list(merged.values())

@@ -201,11 +201,11 @@ class TermRedecoder:
             learned.update({(e.before, e.term): e.after for e in edits if len(e.before) >= MIN_LEARNED})
             # The same words heard as the same term elsewhere in the recording: one speaker's name
             # misheard the same way twice (何はすじ先 for なにわ筋線) is taken without asking again.
-            for other in [p for p in pending if _learned_edits(p, learned)]:
-                pending.remove(other)
-                edits = _learned_edits(other, learned)
-                out[other.number], records = self._apply(out[other.number], other.number, edits, records)
-                kept += len(edits)
+            for other in list(pending):
+                if reused := _learned_edits(other, learned):
+                    pending.remove(other)
+                    out[other.number], records = self._apply(out[other.number], other.number, reused, records)
+                    kept += len(reused)
         if queue:
             total = sum(len(piece.suspects) for piece in queue)
             log.info("term re-decoding: %d of %d suspects tried, %d terms taken, %.1f s", tried, total, kept, spent)
