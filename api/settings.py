@@ -44,8 +44,8 @@ class ServiceSettings(BaseSettings):
     smtp_from: str = "kiroku@localhost"
     diarization: str = "auto"
     asr_model: str | None = None
-    # Time for second opinions on places that sound like a dictionary term, as a share of the
-    # first pass's recognition time (transcriber.biasing); 0 turns them off.
+    # Work for second opinions on places that sound like a dictionary term, as a share of the
+    # first pass's (places in proportion to its windows: transcriber.biasing); 0 turns them off.
     redecode_share: float = Field(default=0.08, ge=0.0, le=1.0)
 
     def resolved_storage(self) -> Path:

@@ -110,8 +110,9 @@ def transcribe(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="辞書の用語らしい箇所の再認識に使う時間 (初回認識時間に対する割合、0 で無効、既定 0.08) / "
-            "time for re-decoding places that sound like a term, as a share of recognition time (0: off)",
+            help="辞書の用語らしい箇所の再認識に使う量 (初回認識に対する割合、0 で無効、既定 0.08) / "
+            "work for re-decoding places that sound like a term, as a share of the first pass "
+            "(a number of places in proportion to its windows; 0: off)",
         ),
     ] = None,
     speakers: Annotated[

@@ -9,7 +9,7 @@ import pytest
 
 from dictionaries.correction import Corrector
 from dictionaries.terms import Term
-from transcriber.biasing import TermRedecoder
+from transcriber.biasing import REDECODE_SHARE, TermRedecoder, places_for
 from transcriber.pipeline import Pipeline
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, Word
@@ -65,14 +65,14 @@ def _says(text: str) -> Callable[[str, str], str]:
 def _run(
     segments: list[Segment],
     answers: Answers,
-    budget: float = 10.0,
+    places: int = 10,
     terms: list[Term] = TERMS,
-    place_cost: float = 1.0,
+    time_limit: float = 100.0,
 ) -> tuple[list[Segment], list[Correction]]:
     corrector = Corrector(terms)
     fixed, corrections = apply_terms(segments, corrector)
     redecoder = TermRedecoder(corrector, answers, clock=answers.clock)
-    return redecoder.run(AUDIO, fixed, corrections, budget, place_cost=place_cost)
+    return redecoder.run(AUDIO, fixed, corrections, places, time_limit)
 
 
 def test_only_the_confirmed_stretch_becomes_the_term() -> None:
@@ -152,6 +152,18 @@ def test_the_same_words_confirmed_once_are_taken_again_without_asking() -> None:
     assert [(c.segment, c.before, c.rule) for c in corrections] == [(k, "つい契約", "redecode") for k in range(3)]
 
 
+def test_confirmed_words_are_taken_also_where_they_were_never_to_be_asked() -> None:
+    # The second utterance's words were heard surely (no place to ask), yet they are the same words.
+    first = _segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])
+    second = _segment(10.0, ["取り", "島", "の", "駅", "です"])
+    second = second.model_copy(update={"words": [w.model_copy(update={"confidence": 0.95}) for w in second.words]})
+    answers = Answers(_says("はい酉島の実家から"))
+    out, corrections = _run([first, second], answers)
+    assert len(answers.asked) == 1
+    assert [s.text for s in out] == ["はい酉島の実家から", "酉島の駅です"]
+    assert [(c.segment, c.before, c.after) for c in corrections] == [(0, "取り島", "酉島"), (1, "取り島", "酉島")]
+
+
 def test_other_words_suspected_of_the_same_term_are_still_asked() -> None:
     segments = [_segment(0.0, ["吸い", "契約", "で"]), _segment(10.0, ["つい", "契約", "で", "進め", "たい"])]
     answers = Answers(_says("随意契約で"), _says("つい契約で進めたい"))  # 吸い契約 sounds more like it: first
@@ -159,26 +171,41 @@ def test_other_words_suspected_of_the_same_term_are_still_asked() -> None:
     assert len(answers.asked) == 2 and [s.text for s in out] == ["随意契約で", "つい契約で進めたい"]
 
 
-def test_stretches_are_heard_only_within_the_budget() -> None:
+def test_only_as_many_places_as_allowed_are_heard_again_the_most_term_like_first() -> None:
     first = _segment(0.0, ["つい", "契約", "で", "進め", "たい"])
     second = _segment(25.0, ["はい", "取り", "島", "の", "実家", "から"])
     toriyama, zuii = _says("はい酉島の実家から"), _says("随意契約で進めたい")
     answers = Answers(toriyama, zuii)
-    out, _ = _run([first, second], answers, budget=0.5)  # a stretch is guessed to take 1 s: none
+    out, _ = _run([first, second], answers, places=0)
     assert answers.asked == [] and [s.text for s in out] == ["つい契約で進めたい", "はい取り島の実家から"]
-    out, _ = _run([first, second], answers, budget=1.0)  # one (a second would pass 1 s): the more term-like, 酉島
+    out, _ = _run([first, second], answers, places=1)  # the more term-like, 酉島
     assert len(answers.asked) == 1 and [s.text for s in out] == ["つい契約で進めたい", "はい酉島の実家から"]
     answers = Answers(toriyama, zuii)
-    out, _ = _run([first, second], answers, budget=10.0)
+    out, _ = _run([first, second], answers, places=2)
     assert len(answers.asked) == 2 and [s.text for s in out] == ["随意契約で進めたい", "はい酉島の実家から"]
 
 
-def test_the_first_guess_of_a_place_s_cost_gives_way_to_what_places_take() -> None:
-    # (then the longest a place has taken: a budget is kept, not overrun by the last place asked)
+def test_a_busy_machine_gets_the_same_second_opinions() -> None:
     places = [_segment(10.0 * k, ["つい", "契約", "で", "進め", "たい"]) for k in range(6)]
-    answers = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.25)
-    _run(places, answers, budget=1.0, place_cost=1.0)  # guessed at 1 s, each takes 0.25 s: four fit
-    assert len(answers.asked) == 4
+    quick = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.25)
+    slow = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.6)  # the same places, each 2.4x slower
+    _run(places, quick, places=3, time_limit=2.0)
+    _run(places, slow, places=3, time_limit=2.0)
+    assert quick.asked == slow.asked and len(quick.asked) == 3
+
+
+def test_asking_stops_before_the_time_guard_would_be_passed() -> None:
+    # (the next place is reckoned at the longest one so far: the guard is kept, not overrun by the last)
+    places = [_segment(10.0 * k, ["つい", "契約", "で", "進め", "たい"]) for k in range(6)]
+    answers = Answers(*[_says("つい契約で進めたい")] * 6, seconds=0.75)
+    _run(places, answers, places=6, time_limit=2.0)  # 0.75 + 0.75 fit; a third would end at 2.25 s
+    assert len(answers.asked) == 2
+
+
+def test_a_recording_s_places_follow_its_first_pass_windows() -> None:
+    assert places_for(REDECODE_SHARE, windows=1) == 1  # a short phone call still gets a place
+    assert places_for(REDECODE_SHARE, windows=60) > 10 * places_for(REDECODE_SHARE, windows=3)
+    assert places_for(0.0, windows=60) == 0  # switched off
 
 
 def test_a_place_the_first_pass_was_unsure_of_is_asked_first() -> None:
@@ -186,7 +213,7 @@ def test_a_place_the_first_pass_was_unsure_of_is_asked_first() -> None:
     sure = sure.model_copy(update={"words": [w.model_copy(update={"confidence": 0.99}) for w in sure.words]})
     unsure = _segment(10.0, ["つい", "契約", "で", "進め", "たい"])  # a little less alike, heard at 0.5
     answers = Answers(_says("随意契約で進めたい"))
-    out, _ = _run([sure, unsure], answers, budget=1.0)  # room for one place
+    out, _ = _run([sure, unsure], answers, places=1)  # room for one place
     assert [asks for _, asks in answers.asked] == [[("随意契約。", "")]]
     assert [s.text for s in out] == ["はい取り島の実家から", "随意契約で進めたい"]
 
@@ -196,7 +223,7 @@ def test_a_place_the_first_pass_was_sure_of_is_never_asked() -> None:
     sure = _segment(0.0, ["はい", "取り", "島", "の", "実家", "から"])
     sure = sure.model_copy(update={"words": [w.model_copy(update={"confidence": 0.95}) for w in sure.words]})
     answers = Answers(_says("はい酉島の実家から"))
-    out, _ = _run([sure], answers, budget=100.0)
+    out, _ = _run([sure], answers, places=10)
     assert answers.asked == [] and out[0].text == "はい取り島の実家から"
 
 
@@ -251,11 +278,11 @@ def test_a_place_that_sounds_like_a_term_goes_before_one_that_only_half_does() -
     alike = _segment(10.0, ["はい", "取り", "島", "の", "実家", "から"])
     alike = alike.model_copy(update={"words": [w.model_copy(update={"confidence": 0.7}) for w in alike.words]})
     answers = Answers(_says("はい酉島の実家から"))
-    out, _ = _run([half, alike], answers, budget=1.0, terms=terms)  # room for one place
+    out, _ = _run([half, alike], answers, places=1, terms=terms)  # room for one place
     assert [asks for _, asks in answers.asked] == [[("酉島。", "はい")]]
     assert out[1].text == "はい酉島の実家から"
     answers = Answers(_says("はい酉島の実家から"), _says("その集計です"))
-    _run([half, alike], answers, budget=10.0, terms=terms)  # with room, the other place is asked next
+    _run([half, alike], answers, places=10, terms=terms)  # with room, the other place is asked next
     assert [asks for _, asks in answers.asked] == [[("酉島。", "はい")], [("十三。", "その")]]
 
 

@@ -104,6 +104,9 @@ class Recognizer:
         self._tokenizer: Tokenizer | None = None  # for second opinions; made for the recording's language
         # Fixed by the options, or detected on the first stretch of each recording.
         self.language = self.options.language
+        # First-pass windows (30 s encoder passes) decoded for the current recording: what the
+        # first pass cost in units that do not depend on how busy the machine is.
+        self.windows = 0
 
     @property
     def batched(self) -> bool:
@@ -117,6 +120,7 @@ class Recognizer:
         stretch is one ≤ 30 s clip and clips are decoded together.
         """
         self.language = self.options.language
+        self.windows = 0
         import ctranslate2
 
         ctranslate2.set_random_seed(self.options.seed)
@@ -137,7 +141,11 @@ class Recognizer:
                 condition_on_previous_text=True,
             )
             self.language = self.language or info.language
+            windows: set[int] = set()  # a window's segments share the frame it started at
             for segment in segments:
+                if segment.seek not in windows:
+                    windows.add(segment.seek)
+                    self.windows += 1
                 yield _convert(segment, run.start)
 
     def _text_tokenizer(self) -> Tokenizer:
@@ -225,5 +233,6 @@ class Recognizer:
                 clip_timestamps=[{"start": c.start, "end": c.end} for c in part],
             )
             self.language = self.language or info.language
+            self.windows += len(part)
             for segment in segments:
                 yield _convert(segment, 0.0)

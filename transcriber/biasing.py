@@ -8,8 +8,11 @@ before the suspected place. Where it now writes the term first, only that stretc
 the term (つい契約 → 随意契約); the rest of the utterance keeps its first-pass words, so a second
 opinion can neither rewrite a sentence nor change a number.
 
-Asking costs recognition time, so it has a budget: a share of the first pass's recognition time,
-spent first on the places that sound most like a term where the first pass was least sure. Each
+Asking costs recognition time, so it has a budget: a number of places in proportion to the first
+pass's windows, spent first on the places that sound most like a term where the first pass was
+least sure. A count rather than seconds, so a recording gets the same second opinions however busy
+the machine is (a time budget made the same file gain or lose a term between runs); seconds only
+guard against a machine where places cost far more than measured here. Each
 place costs one encoder pass over 15 s and a few greedy tokens per suspect; packing several
 stretches into one window was measured and rejected: the longer prefixes cost what the shared
 encoder saved, and Whisper found fewer terms. Every change is recorded as a correction (rule
@@ -38,6 +41,10 @@ from transcriber.vad import Span
 log = logging.getLogger(__name__)
 
 REDECODE_SHARE = 0.08  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
+# What a place costs as a share of one first-pass window (30 s encoded, beam search, word timings).
+# Measured on CPU int8 with Whisper base: places 0.40-0.54 s against 4.9 s a window (dev set).
+PLACE_COST = 0.09
+TIME_GUARD = 2.0  # times the share: past this, asking stops even with places left
 MAX_PIECE = 28.0  # seconds: an utterance stretch heard again fits one Whisper window (30 s)
 CONTEXT = 2.5  # seconds of the utterance heard again after the suspected words
 # ... and before them: each word before is a forced decoder step (~10 ms on CPU, as much as a word
@@ -52,6 +59,13 @@ SURE = 0.9  # a place whose words all had this confidence is not asked about
 LIKENESS_FLOOR = 0.5  # a suspect's priority grows with the square of its similarity above this
 ALONGSIDE = 0.3  # a suspect is asked about with a likelier one only if its priority is this share of it
 MIN_LEARNED = 3  # characters of first-pass words confirmed as a term that other places may reuse
+
+
+def places_for(share: float, windows: int) -> int:
+    """How many places a recording whose first pass decoded ``windows`` windows may have heard
+    again: ``share`` of the first pass's work at PLACE_COST each, rounded (a one-window phone call
+    gets one)."""
+    return round(share * windows / PLACE_COST) if share > 0 else 0
 
 
 class Continuer(Protocol):
@@ -126,15 +140,22 @@ def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
     return _Piece(number, suspects, source, text, starts[first], max(priorities))
 
 
-def _learned_edits(piece: _Piece, learned: dict[tuple[str, str], str]) -> list[Edit]:
-    """The piece's suspects whose very words were confirmed as the same term at another place."""
+def _reused_edits(text: str, learned: dict[tuple[str, str], str], taken: list[tuple[int, int]]) -> list[Edit]:
+    """Every place in ``text`` holding words that Whisper confirmed as a term elsewhere in the
+    recording, outside the ``taken`` spans (corrections already made)."""
     edits: list[Edit] = []
-    for suspect in piece.suspects:
-        before = piece.text[suspect.start - piece.at : suspect.end - piece.at]
-        after = learned.get((before, suspect.term.term))
-        if after is not None and not any(e.start < suspect.end and suspect.start < e.end for e in edits):
-            edits.append(Edit(suspect.start, suspect.end, before, after, suspect.term.term, "redecode"))
-    return edits
+    for (before, term), after in learned.items():
+        at = text.find(before)
+        while at >= 0:
+            end = at + len(before)
+            if not any(at < e and s < end for s, e in [*taken, *((x.start, x.end) for x in edits)]):
+                edits.append(Edit(at, end, before, after, term, "redecode"))
+            at = text.find(before, end)
+    return sorted(edits, key=lambda e: e.start)
+
+
+def _asking_order(piece: _Piece) -> tuple[float, int]:
+    return -piece.priority, piece.number
 
 
 def _taken(continuation: str, term: Term) -> str | None:
@@ -164,30 +185,25 @@ class TermRedecoder:
         audio: np.ndarray,
         segments: list[Segment],
         corrections: list[Correction],
-        budget: float,
-        place_cost: float,
+        places: int,
+        time_limit: float,
     ) -> tuple[list[Segment], list[Correction]]:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
-        Places are heard again while the time spent plus what the next should take stays within
-        ``budget`` seconds: ``place_cost`` before any is timed, then the longest of those heard so
-        far (each costs about the same whatever its length: the encoder reads at least 15 s; a
-        place with two suspects costs a few more tokens).
+        At most ``places`` places are heard again, the most worth asking first (words reused from
+        a confirmed place cost nothing and do not count). ``time_limit`` seconds is a guard: asking
+        stops once the time spent plus the longest place so far would pass it (each costs about
+        the same whatever its length: the encoder reads at least 15 s).
         """
-        queue = [
-            _piece(number, segment, suspects)
-            for number, segment in enumerate(segments)
-            if segment.words and words_to_text(segment.words) == segment.text
-            for suspects in [_unsure_suspects(self.finder, segment)]
-            if suspects
-        ]
-        queue.sort(key=lambda piece: (-piece.priority, piece.number))
+        queue = [piece for number, segment in enumerate(segments) for piece in self._places(number, segment)]
+        queue.sort(key=_asking_order)
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
-        spent, longest, tried, kept = 0.0, 0.0, 0, 0
+        spent, longest, tried, kept, asked = 0.0, 0.0, 0, 0, 0
         learned: dict[tuple[str, str], str] = {}  # (first-pass words, term) → what Whisper confirmed
-        while pending and spent + (longest or place_cost) <= budget:
+        while pending and asked < places and spent + longest <= time_limit:
             piece = pending.pop(0)
+            asked += 1
             started = self.clock()
             edits = self._second_opinion(audio, piece)
             took = self.clock() - started
@@ -199,17 +215,39 @@ class TermRedecoder:
             out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
             kept += len(edits)
             learned.update({(e.before, e.term): e.after for e in edits if len(e.before) >= MIN_LEARNED})
-            # The same words heard as the same term elsewhere in the recording: one speaker's name
-            # misheard the same way twice (何はすじ先 for なにわ筋線) is taken without asking again.
-            for other in list(pending):
-                if reused := _learned_edits(other, learned):
-                    pending.remove(other)
-                    out[other.number], records = self._apply(out[other.number], other.number, reused, records)
-                    kept += len(reused)
+            # The same words elsewhere in the recording are the same term: a name misheard the same
+            # way twice (何はすじ先 for なにわ筋線) is taken without asking again, also where those
+            # words were not the place's likeliest suspect (予讼側下岩先 beside 何はすじ先).
+            for number, segment in enumerate(out):
+                taken = [(r.start, r.end) for r in records if r.segment == number]
+                if not (reused := _reused_edits(segment.text, learned, taken)):
+                    continue
+                out[number], records = self._apply(segment, number, reused, records)
+                kept += len(reused)
+                if any(other.number == number for other in pending):  # found again in its new words
+                    pending = [other for other in pending if other.number != number]
+                    pending += [p for p in self._places(number, out[number]) if p.source.length <= MAX_PIECE]
+                    pending.sort(key=_asking_order)
         if queue:
             total = sum(len(piece.suspects) for piece in queue)
-            log.info("term re-decoding: %d of %d suspects tried, %d terms taken, %.1f s", tried, total, kept, spent)
+            log.info(
+                "term re-decoding: %d of %d places (%d allowed), %d of %d suspects tried, %d terms taken, %.1f s",
+                asked,
+                len(queue),
+                places,
+                tried,
+                total,
+                kept,
+                spent,
+            )
         return out, records
+
+    def _places(self, number: int, segment: Segment) -> list[_Piece]:
+        """The utterance's place worth asking about, if any (none where its words and text differ)."""
+        if not segment.words or words_to_text(segment.words) != segment.text:
+            return []
+        suspects = _unsure_suspects(self.finder, segment)
+        return [_piece(number, segment, suspects)] if suspects else []
 
     def _second_opinion(self, audio: np.ndarray, piece: _Piece) -> list[Edit]:
         """Hear the utterance's stretch again; for each suspect, ask what comes after the first

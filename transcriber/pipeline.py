@@ -14,7 +14,7 @@ from dictionaries.correction import Corrector
 from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
-from transcriber.biasing import REDECODE_SHARE, TermRedecoder
+from transcriber.biasing import REDECODE_SHARE, TIME_GUARD, TermRedecoder, places_for
 from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
@@ -59,8 +59,8 @@ class PipelineOptions:
     diarization: str = "auto"  # auto | embedded | pyannote | off (transcriber.diarization.loader)
     channels: str = "auto"  # auto | split | mix: stereo speakers by channel (transcriber.channels)
     vad: VadOptions = field(default_factory=VadOptions)
-    # Recognition time that re-decoding suspected terms may add, as a share of the first pass's
-    # (transcriber.biasing); 0 turns it off.
+    # Work that re-decoding suspected terms may add, as a share of the first pass's: places in
+    # proportion to its windows (transcriber.biasing); 0 turns it off.
     term_redecode_share: float = REDECODE_SHARE
 
 
@@ -186,15 +186,13 @@ class Pipeline:
             corrector = Corrector(terms)
             segments, corrections = apply_terms(segments, corrector)
             self.timings["corrections"] = time.perf_counter() - started
-            if by_channel is None and self.options.term_redecode_share > 0:
-                budget = self.options.term_redecode_share * recognition_time
+            share = self.options.term_redecode_share
+            if by_channel is None and share > 0:
+                places = places_for(share, self.recognizer.windows)
                 redecoder = TermRedecoder(corrector, self.recognizer)
-                # Before the first is timed, a second opinion is guessed at 0.1 of a first-pass
-                # 30 s window (measured on CPU: a 15 s encoder pass and a few greedy tokens per
-                # suspect take ~0.07x of a 30 s window decoded with beam search).
-                place_cost = 0.1 * recognition_time / max(1.0, duration / 30.0)
                 started = time.perf_counter()
-                segments, corrections = redecoder.run(audio, segments, corrections, budget, place_cost)
+                time_limit = TIME_GUARD * share * recognition_time
+                segments, corrections = redecoder.run(audio, segments, corrections, places, time_limit)
                 self.timings["second_opinions"] = time.perf_counter() - started
             log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
