@@ -23,6 +23,7 @@ from dictionaries.reading import Token, any_reading, composed_readings, reading_
 from dictionaries.terms import Term, fold_long_vowels, fold_voicing, is_kana, to_hiragana
 
 MIN_READING = 3
+SPELLED_READING = 2  # a shorter name is a suspect only where Whisper spelled it out (けまや for 毛馬や)
 MIN_SIMILARITY = 0.6  # of a term's reading to the best stretch of what was heard (0..1)
 # Readings shorter than this must be heard exactly and as whole words: one sound off, a
 # four-kana name is a common word (東海林 しょうじ ~ 証明 しょうめい), and inside a word it is
@@ -88,6 +89,11 @@ def _spelled_out(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def _spelled(token: Token) -> bool:
+    """One kana cut from a run of interjections by :func:`_spelled_out`."""
+    return token.pos == "感動詞" and len(token.surface) == 1 and is_kana(token.surface)
+
+
 def _bigrams(reading: str) -> set[str]:
     return {reading[k : k + 2] for k in range(len(reading) - 1)}
 
@@ -101,8 +107,11 @@ class SuspectFinder:
         self._written = {term.term for term in terms}
         self._longest = max((len(t) for t in self._written), default=0)
         self._by_bigram: dict[str, list[int]] = defaultdict(list)
+        self._spelled: dict[str, list[Term]] = defaultdict(list)  # short readings, heard only spelled out
         for term in terms:
             reading = _term_sound(term)
+            if SPELLED_READING <= len(reading) < MIN_READING:
+                self._spelled[reading].append(term)
             if len(reading) < MIN_READING:
                 continue
             for bigram in _bigrams(reading):
@@ -116,7 +125,7 @@ class SuspectFinder:
         tokens = _spelled_out([t for t in tokenize(text) if t.pos not in {"補助記号", "空白"}])
         options = [_options(t) for t in tokens]
         best: dict[int, Suspect] = {}
-        for suspect in self._find_in(text, tokens, options):
+        for suspect in self._find_in(text, tokens, options) + self._find_spelled(text, tokens):
             index = id(suspect.term)
             if index not in best or suspect.similarity > best[index].similarity:
                 best[index] = suspect
@@ -138,6 +147,21 @@ class SuspectFinder:
             for end in range(start + 1, min(len(text), start + self._longest) + 1)
             if text[start:end] in self._written
         ]
+
+    def _find_spelled(self, text: str, tokens: list[Token]) -> list[Suspect]:
+        """Short names heard exactly in a name spelled by its sounds: whole kana of a run of
+        interjections (け|ま|や|い|た|か|の: 毛馬), never a word of its own (出 or 野田 written)."""
+        found: list[Suspect] = []
+        for first in range(len(tokens)):
+            heard = ""
+            for last in range(first, min(len(tokens), first + MIN_READING)):
+                if not _spelled(tokens[last]) or (last > first and tokens[last].start != tokens[last - 1].end):
+                    break
+                heard += _by_sound(tokens[last].reading)
+                for term in self._spelled.get(heard, ()):
+                    if term.term not in text:
+                        found.append(Suspect(term, tokens[first].start, tokens[last].end, 1.0))
+        return found
 
     def _find_in(self, text: str, tokens: list[Token], options: list[tuple[str, ...]]) -> list[Suspect]:
         """For each term sharing enough kana pairs with the text, the run of whole tokens whose

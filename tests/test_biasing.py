@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from dictionaries.correction import Corrector
+from dictionaries.suspects import Suspect
 from dictionaries.terms import Term
-from transcriber.biasing import REDECODE_SHARE, TermRedecoder, places_for
+from transcriber.biasing import REDECODE_SHARE, TermRedecoder, _piece, places_for
 from transcriber.pipeline import Pipeline
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, Word
@@ -305,3 +306,14 @@ def test_the_real_recogniser_goes_on_from_the_words_before(pipeline: Pipeline, s
     answers = pipeline.recognizer.continuations(speech, [("予算。", prefix) for prefix in before], 4)
     assert answers[0].startswith("会議") and answers[1].startswith("予算")
     assert all(len(answer) <= 8 for answer in answers)  # a few tokens, not the rest of the recording
+
+
+def test_a_term_heard_exactly_is_asked_about_beside_a_likelier_one() -> None:
+    words = _words(0.0, ["つい", "契約", "で", "取り", "島", "の", "件"])
+    sureness = [0.1, 0.1, 0.5, 0.88, 0.88, 0.5, 0.5]  # 取り島 fairly sure: far less worth asking on its own
+    words = [w.model_copy(update={"confidence": c}) for w, c in zip(words, sureness, strict=True)]
+    segment = Segment(start=0.0, end=words[-1].end, text="つい契約で取り島の件", words=words)
+    likely = Suspect(TERMS[0], 0, 4, 0.95)
+    exact = Suspect(TERMS[2], 5, 8, 1.0)  # 取り島 sounds exactly like 酉島
+    loose = Suspect(Term("鳥の", "とりの"), 5, 9, 0.8)  # as unsure, but only sounds somewhat alike
+    assert _piece(0, segment, [likely, exact, loose]).suspects == [likely, exact]

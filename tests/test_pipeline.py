@@ -37,6 +37,8 @@ def test_nothing_is_invented_over_a_long_silence(pipeline: Pipeline, speech: np.
     inside = [s for s in transcript.segments if first_end + 1.0 < s.start < first_end + 29.0]
     assert inside == []
     assert transcript.text.count("開会") == 2
+    # One 30 s window for each stretch of speech: the first pass's work, which second opinions share.
+    assert pipeline.recognizer.windows == 2
 
 
 def test_progress_runs_through_every_stage_to_the_end(pipeline: Pipeline) -> None:

@@ -110,3 +110,15 @@ def test_a_term_spelled_by_its_sound_at_the_start_is_found(answer: str, stretch:
 
 def test_a_short_term_is_never_found_by_its_sound_alone() -> None:
     assert sounded_at_start("取り島の", Term("酉島", "とりしま"), max_lead=1) is None
+
+
+def test_a_short_name_is_suspected_only_where_its_sounds_were_spelled_out() -> None:
+    finder = SuspectFinder([*TERMS, Term("毛馬", "けま"), Term("野田", "のだ"), Term("江間", "えま")])
+    found = finder.find("けまやいたかのの辺りでは")  # 毛馬や井高野, spelled by sound
+    assert sorted(("けまやいたかのの辺りでは"[s.start : s.end], s.term.term) for s in found) == [
+        ("いたかの", "井高野"),
+        ("けま", "毛馬"),
+    ]
+    # Two kana are too easily met elsewhere: in words (そうなのだ), or across a pause (ええ、まあ).
+    assert finder.find("ええ、まあ、そうなのだと思います") == []
+    assert finder.find("毛馬や井高野の辺りでは") == []  # already written

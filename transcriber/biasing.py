@@ -128,8 +128,16 @@ def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
     starts = _word_starts(segment)
     priorities = [_priority(segment, starts, s) for s in suspects]
     # Each suspect is one more decode: one far less likely than the place's best is not worth it
-    # (申請 heard as a little like 市府民税, beside はよう、会合認定 much like 要介護認定: 0.28 of it).
-    suspects = [s for s, p in zip(suspects, priorities, strict=True) if p >= ALONGSIDE * max(priorities)]
+    # (申請 heard as a little like 市府民税, beside はよう、会合認定 much like 要介護認定: 0.28 of it),
+    # unless it sounds exactly like its term (いたかの for 井高野 beside けま for 毛馬), if the
+    # stretch still fits one hearing.
+    likely = [s for s, p in zip(suspects, priorities, strict=True) if p >= ALONGSIDE * max(priorities)]
+    exact = [s for s in suspects if s.similarity >= 1.0 or s in likely]
+    piece = _stretch(number, segment, starts, exact, max(priorities))
+    return piece if piece.source.length <= MAX_PIECE else _stretch(number, segment, starts, likely, max(priorities))
+
+
+def _stretch(number: int, segment: Segment, starts: list[int], suspects: list[Suspect], priority: float) -> _Piece:
     inside = _words_of(segment, starts, suspects) or [0, len(segment.words) - 1]
     begin = segment.words[inside[0]].start - LEAD_IN
     end = segment.words[inside[-1]].end + CONTEXT
@@ -137,7 +145,7 @@ def _piece(number: int, segment: Segment, suspects: list[Suspect]) -> _Piece:
     last = max(k for k, w in enumerate(segment.words) if w.start < end)
     source = Span(max(0.0, segment.words[first].start - EDGE), segment.words[last].end + EDGE)
     text = "".join(w.text for w in segment.words[first : last + 1])
-    return _Piece(number, suspects, source, text, starts[first], max(priorities))
+    return _Piece(number, suspects, source, text, starts[first], priority)
 
 
 def _reused_edits(text: str, learned: dict[tuple[str, str], str], taken: list[tuple[int, int]]) -> list[Edit]:
