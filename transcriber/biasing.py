@@ -42,8 +42,10 @@ log = logging.getLogger(__name__)
 
 REDECODE_SHARE = 0.08  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
 # What a place costs as a share of one first-pass window (30 s encoded, beam search, word timings).
-# Measured on CPU int8 with Whisper base: places 0.40-0.54 s against 4.9 s a window (dev set).
-PLACE_COST = 0.09
+# Measured on CPU int8 with Whisper base and a 5,000-term dictionary (bench/dictionary_scale.py):
+# 0.45 s a place against 4.3 s a window. With the dev set's 101 terms places cost 0.09 of a window:
+# a large dictionary puts two suspects at more places, and a place pays a decode for each.
+PLACE_COST = 0.105
 TIME_GUARD = 2.0  # times the share: past this, asking stops even with places left
 MAX_PIECE = 28.0  # seconds: an utterance stretch heard again fits one Whisper window (30 s)
 CONTEXT = 2.5  # seconds of the utterance heard again after the suspected words
