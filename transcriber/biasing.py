@@ -40,7 +40,7 @@ from transcriber.vad import Span
 
 log = logging.getLogger(__name__)
 
-REDECODE_SHARE = 0.08  # of the first pass's recognition time: keeps a 5,000-term dictionary within 1.1x
+REDECODE_SHARE = 0.08  # of the first pass's work: keeps a 5,000-term dictionary within 1.1x
 # What a place costs as a share of one first-pass window (30 s encoded, beam search, word timings).
 # Measured on CPU int8 with Whisper base and a 5,000-term dictionary (bench/dictionary_scale.py):
 # 0.45 s a place against 4.3 s a window. With the dev set's 101 terms places cost 0.09 of a window:
@@ -210,7 +210,6 @@ class TermRedecoder:
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
         spent, longest, tried, kept, asked = 0.0, 0.0, 0, 0, 0
-        learned: dict[tuple[str, str], str] = {}  # (first-pass words, term) → what Whisper confirmed
         while pending and asked < places and spent + longest <= time_limit:
             piece = pending.pop(0)
             asked += 1
@@ -224,11 +223,14 @@ class TermRedecoder:
                 continue
             out[piece.number], records = self._apply(out[piece.number], piece.number, edits, records)
             kept += len(edits)
-            learned.update({(e.before, e.term): e.after for e in edits if len(e.before) >= MIN_LEARNED})
+            # (first-pass words, term) → what Whisper confirmed; words learned earlier are gone already
+            learned = {(e.before, e.term): e.after for e in edits if len(e.before) >= MIN_LEARNED}
             # The same words elsewhere in the recording are the same term: a name misheard the same
             # way twice (何はすじ先 for なにわ筋線) is taken without asking again, also where those
             # words were not the place's likeliest suspect (予讼側下岩先 beside 何はすじ先).
             for number, segment in enumerate(out):
+                if not any(before in segment.text for before, _ in learned):
+                    continue
                 taken = [(r.start, r.end) for r in records if r.segment == number]
                 if not (reused := _reused_edits(segment.text, learned, taken)):
                     continue
