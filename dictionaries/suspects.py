@@ -154,7 +154,7 @@ class SuspectFinder:
         found: list[Suspect] = []
         for first in range(len(tokens)):
             heard = ""
-            for last in range(first, min(len(tokens), first + MIN_READING)):
+            for last in range(first, min(len(tokens), first + MIN_READING - 1)):  # one kana a token
                 if not _spelled(tokens[last]) or (last > first and tokens[last].start != tokens[last - 1].end):
                     break
                 heard += _by_sound(tokens[last].reading)

@@ -10,7 +10,7 @@ import pytest
 from dictionaries.correction import Corrector
 from dictionaries.suspects import Suspect
 from dictionaries.terms import Term
-from transcriber.biasing import REDECODE_SHARE, TermRedecoder, _piece, places_for
+from transcriber.biasing import REDECODE_SHARE, Budget, TermRedecoder, _piece, budget_for
 from transcriber.pipeline import Pipeline
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, Word
@@ -73,7 +73,7 @@ def _run(
     corrector = Corrector(terms)
     fixed, corrections = apply_terms(segments, corrector)
     redecoder = TermRedecoder(corrector, answers, clock=answers.clock)
-    return redecoder.run(AUDIO, fixed, corrections, places, time_limit)
+    return redecoder.run(AUDIO, fixed, corrections, Budget(places, time_limit))
 
 
 def test_only_the_confirmed_stretch_becomes_the_term() -> None:
@@ -204,6 +204,9 @@ def test_asking_stops_before_the_time_guard_would_be_passed() -> None:
 
 
 def test_a_recording_s_places_follow_its_first_pass_windows() -> None:
+    def places_for(share: float, windows: int) -> int:
+        return budget_for(share, windows, recognition_time=4.3 * windows).places
+
     assert places_for(REDECODE_SHARE, windows=1) == 1  # a short phone call still gets a place
     assert places_for(REDECODE_SHARE, windows=60) > 10 * places_for(REDECODE_SHARE, windows=3)
     assert places_for(0.0, windows=60) == 0  # switched off

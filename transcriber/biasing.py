@@ -63,11 +63,18 @@ ALONGSIDE = 0.3  # a suspect is asked about with a likelier one only if its prio
 MIN_LEARNED = 3  # characters of first-pass words confirmed as a term that other places may reuse
 
 
-def places_for(share: float, windows: int) -> int:
-    """How many places a recording whose first pass decoded ``windows`` windows may have heard
-    again: ``share`` of the first pass's work at PLACE_COST each, rounded (a one-window phone call
-    gets one)."""
-    return round(share * windows / PLACE_COST) if share > 0 else 0
+@dataclass(frozen=True)
+class Budget:
+    places: int  # heard again at most
+    seconds: float  # a guard: asking stops before the time spent would pass this
+
+
+def budget_for(share: float, windows: int, recognition_time: float) -> Budget:
+    """What a recording whose first pass decoded ``windows`` windows in ``recognition_time``
+    seconds may spend: ``share`` of that work at PLACE_COST a place, rounded (a one-window phone
+    call gets one), with TIME_GUARD times the share in seconds as the guard."""
+    places = round(share * windows / PLACE_COST) if share > 0 else 0
+    return Budget(places, TIME_GUARD * share * recognition_time)
 
 
 class Continuer(Protocol):
@@ -195,14 +202,13 @@ class TermRedecoder:
         audio: np.ndarray,
         segments: list[Segment],
         corrections: list[Correction],
-        places: int,
-        time_limit: float,
+        budget: Budget,
     ) -> tuple[list[Segment], list[Correction]]:
         """Segments with the terms the recogniser confirmed; corrections kept in step.
 
-        At most ``places`` places are heard again, the most worth asking first (words reused from
-        a confirmed place cost nothing and do not count). ``time_limit`` seconds is a guard: asking
-        stops once the time spent plus the longest place so far would pass it (each costs about
+        At most ``budget.places`` places are heard again, the most worth asking first (words
+        reused from a confirmed place cost nothing and do not count). Asking stops sooner if the
+        time spent plus the longest place so far would pass ``budget.seconds`` (each costs about
         the same whatever its length: the encoder reads at least 15 s).
         """
         queue = [piece for number, segment in enumerate(segments) for piece in self._places(number, segment)]
@@ -210,7 +216,7 @@ class TermRedecoder:
         pending = [piece for piece in queue if piece.source.length <= MAX_PIECE]
         out, records = list(segments), list(corrections)
         spent, longest, tried, kept, asked = 0.0, 0.0, 0, 0, 0
-        while pending and asked < places and spent + longest <= time_limit:
+        while pending and asked < budget.places and spent + longest <= budget.seconds:
             piece = pending.pop(0)
             asked += 1
             started = self.clock()
@@ -246,7 +252,7 @@ class TermRedecoder:
                 "term re-decoding: %d of %d places (%d allowed), %d of %d suspects tried, %d terms taken, %.1f s",
                 asked,
                 len(queue),
-                places,
+                budget.places,
                 tried,
                 total,
                 kept,

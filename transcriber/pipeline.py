@@ -14,7 +14,7 @@ from dictionaries.correction import Corrector
 from dictionaries.terms import Term
 from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
-from transcriber.biasing import REDECODE_SHARE, TIME_GUARD, TermRedecoder, places_for
+from transcriber.biasing import REDECODE_SHARE, TermRedecoder, budget_for
 from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
@@ -188,11 +188,10 @@ class Pipeline:
             self.timings["corrections"] = time.perf_counter() - started
             share = self.options.term_redecode_share
             if by_channel is None and share > 0:
-                places = places_for(share, self.recognizer.windows)
+                budget = budget_for(share, self.recognizer.windows, recognition_time)
                 redecoder = TermRedecoder(corrector, self.recognizer)
                 started = time.perf_counter()
-                time_limit = TIME_GUARD * share * recognition_time
-                segments, corrections = redecoder.run(audio, segments, corrections, places, time_limit)
+                segments, corrections = redecoder.run(audio, segments, corrections, budget)
                 self.timings["second_opinions"] = time.perf_counter() - started
             log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
