@@ -23,6 +23,7 @@ COPY pyproject.toml README.md ./
 COPY kiroku/ kiroku/
 COPY transcriber/ transcriber/
 COPY dictionaries/ dictionaries/
+COPY service/ service/
 COPY worker/ worker/
 COPY api/ api/
 COPY web/ web/

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.errors import ApiError, handle_api_error
+from api.errors import handle_service_error
 from api.routes import (
     admin,
     auth,
@@ -24,6 +24,7 @@ from api.routes import (
     uploads,
     usage,
 )
+from service.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,9 @@ def create_app(upkeep: bool = False) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
         if upkeep:
-            from api.db import get_engine
-            from api.maintenance import Upkeep, start_loop
-            from api.settings import get_settings
+            from service.db import get_engine
+            from service.maintenance import Upkeep, start_loop
+            from service.settings import get_settings
 
             settings = get_settings()
             config = Upkeep(settings.stale_after_seconds, settings.retention_days, settings.resolved_storage())
@@ -63,7 +64,7 @@ def create_app(upkeep: bool = False) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
-    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(ServiceError, handle_service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.middleware("http")

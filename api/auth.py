@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session, select
 
-from api.db import session_scope
-from api.errors import ApiError, forbidden, unauthenticated
-from api.models import ApiToken, Device, LoginSession, Role, User, utcnow
-from api.security import new_token, same, token_digest
+from service.access import Caller
+from service.db import session_scope
+from service.errors import ServiceError, forbidden, unauthenticated
+from service.models import ApiToken, Device, LoginSession, Role, User, utcnow
+from service.security import new_token, same, token_digest
 
 SESSION_COOKIE = "kiroku_session"
 CSRF_COOKIE = "kiroku_csrf"
@@ -23,19 +23,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 DbSession = Annotated[Session, Depends(session_scope)]
 
 
-@dataclass(frozen=True)
-class Caller:
-    user: User
-    via: str  # session | token
-
-    @property
-    def role(self) -> Role:
-        return Role(self.user.role)
-
-    @property
-    def user_id(self) -> int:
-        assert self.user.id is not None
-        return self.user.id
+def client_ip(request: Request | None) -> str:
+    """The address an audit record keeps."""
+    return request.client.host if request is not None and request.client else ""
 
 
 def _bearer(request: Request) -> str | None:
@@ -67,7 +57,7 @@ def current_caller(request: Request, db: DbSession) -> Caller:
     if user is None or not user.active:
         raise unauthenticated()
     if request.method in UNSAFE and not same(request.headers.get(CSRF_HEADER, ""), login.csrf_token):
-        raise ApiError(403, "csrf", "ページを再読み込みしてからもう一度お試しください。(CSRF)")
+        raise ServiceError(403, "csrf", "ページを再読み込みしてからもう一度お試しください。(CSRF)")
     return Caller(user, "session")
 
 
@@ -110,10 +100,10 @@ def current_device(request: Request, db: DbSession) -> Device:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         key = value.strip() if scheme.lower() == "device" else ""
     if not key:
-        raise ApiError(401, "device_key", "機器キーが必要です。", {"WWW-Authenticate": "Device"})
+        raise ServiceError(401, "device_key", "機器キーが必要です。", {"WWW-Authenticate": "Device"})
     device = db.exec(select(Device).where(Device.key_hash == token_digest(key))).first()
     if device is None or not device.active:
-        raise ApiError(401, "device_key", "機器キーが正しくありません。", {"WWW-Authenticate": "Device"})
+        raise ServiceError(401, "device_key", "機器キーが正しくありません。", {"WWW-Authenticate": "Device"})
     device.last_seen_at = utcnow()
     db.add(device)
     db.commit()

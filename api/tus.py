@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
-from api.errors import ApiError
-from api.minutes import unsafe_character
-from api.models import Kind
-from api.settings import ServiceSettings
-from api.storage import original_name
+from service.errors import ServiceError
+from service.minutes import unsafe_character
+from service.models import Kind
+from service.settings import ServiceSettings
+from service.storage import original_name
 
 VERSION = "1.0.0"
 EXTENSIONS = ("creation", "termination")
@@ -49,7 +49,7 @@ def check_version(request: Request) -> None:
         return
     version = request.headers.get("tus-resumable")
     if version != VERSION:
-        raise ApiError(
+        raise ServiceError(
             412,
             "tus_version",
             f"tus のバージョン {version or '(なし)'} には対応していません(対応: {VERSION})。",
@@ -61,7 +61,7 @@ def number_header(headers: Mapping[str, str], name: str) -> int:
     """A non-negative integer header (Upload-Length, Upload-Offset); a missing or malformed one is 400."""
     value = headers.get(name, "").strip()
     if not _NUMBER.match(value):
-        raise ApiError(400, "tus_header", f"{name} ヘッダーが正しくありません(0 以上の整数)。", tus_headers())
+        raise ServiceError(400, "tus_header", f"{name} ヘッダーが正しくありません(0 以上の整数)。", tus_headers())
     return int(value)
 
 
@@ -95,8 +95,8 @@ def encode_metadata(values: Mapping[str, str]) -> str:
     return ",".join(f"{key} {base64.b64encode(value.encode('utf-8')).decode('ascii')}" for key, value in values.items())
 
 
-def _bad_metadata(why: str) -> ApiError:
-    return ApiError(400, "tus_metadata", f"Upload-Metadata ヘッダーが正しくありません({why})。", tus_headers())
+def _bad_metadata(why: str) -> ServiceError:
+    return ServiceError(400, "tus_metadata", f"Upload-Metadata ヘッダーが正しくありません({why})。", tus_headers())
 
 
 @dataclass(frozen=True)
@@ -184,5 +184,5 @@ def _held_at(text: str) -> datetime | None:
     return value
 
 
-def _invalid(why: str) -> ApiError:
-    return ApiError(422, "invalid", f"入力内容に誤りがあります。{why}。", tus_headers())
+def _invalid(why: str) -> ServiceError:
+    return ServiceError(422, "invalid", f"入力内容に誤りがあります。{why}。", tus_headers())

@@ -23,10 +23,10 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.dashboard import dashboard
-from api.db import make_engine, migrate
-from api.models import Department, Recording, UsageRecord
-from api.usage import fiscal_year, tokyo_month, tokyo_time
+from service.dashboard import dashboard
+from service.db import make_engine, migrate
+from service.models import Department, Recording, UsageRecord
+from service.usage import fiscal_year, tokyo_month, tokyo_time
 
 SOURCES, KINDS = ["web", "device", "api"], ["meeting", "interview", "negotiation", "phone"]
 

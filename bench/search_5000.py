@@ -8,7 +8,7 @@ hour comes out of the recogniser) from Japanese administrative vocabulary: every
 few topics, places, bureaus and procedures, talks about amounts, dates and article numbers (in kanji
 or Arabic numerals, as the recogniser writes them either way) and has the fillers of speech. The
 text is reproducible from the seed. It goes into a scratch database the way the service stores it
-(recordings, ``TranscriptRecord`` JSON, then ``api.search.index_recording`` for each, as the worker
+(recordings, ``TranscriptRecord`` JSON, then ``service.search.index_recording`` for each, as the worker
 does), all in one department: the widest scope a clerk searches.
 
 Then it runs a fixed, seeded set of queries of the kinds clerks type (topics, places, procedures,
@@ -39,9 +39,9 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.db import make_engine, migrate
-from api.models import Department, Recording, TranscriptRecord
-from api.search import index_missing, index_recording, search
+from service.db import make_engine, migrate
+from service.models import Department, Recording, TranscriptRecord
+from service.search import index_missing, index_recording, search
 
 # --- the vocabulary ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from api.models import Kind, Role
+from service.models import Kind, Role
 
 user_app = typer.Typer(help="利用者の管理 / manage user accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API トークン / bearer tokens for scripts.", no_args_is_help=True)
@@ -34,9 +34,9 @@ def serve(
     """サービスを起動します (API・画面・ワーカー) / Start the service: API, web pages and a worker."""
     import uvicorn
 
-    from api.bootstrap import prepare
-    from api.settings import get_settings
     from kiroku.webapp import build_app
+    from service.bootstrap import prepare
+    from service.settings import get_settings
 
     _logging(log_level)
     settings = get_settings()
@@ -115,11 +115,11 @@ def user_add(
     """利用者を追加します / Add a user."""
     from sqlmodel import Session
 
-    from api.accounts import AccountError, add_user
-    from api.bootstrap import prepare
-    from api.db import get_engine
-    from api.security import new_password
-    from api.settings import get_settings
+    from service.accounts import AccountError, add_user
+    from service.bootstrap import prepare
+    from service.db import get_engine
+    from service.security import new_password
+    from service.settings import get_settings
 
     prepare(get_settings())
     if password_stdin:
@@ -146,10 +146,10 @@ def token_add(
     """API トークンを発行します (一度だけ表示) / Issue a bearer token (shown once)."""
     from sqlmodel import Session
 
-    from api.accounts import AccountError, add_token
-    from api.bootstrap import prepare
-    from api.db import get_engine
-    from api.settings import get_settings
+    from service.accounts import AccountError, add_token
+    from service.bootstrap import prepare
+    from service.db import get_engine
+    from service.settings import get_settings
 
     prepare(get_settings())
     try:
@@ -169,10 +169,10 @@ def device_add(
     """録音機器を登録し、機器キーを表示します (一度だけ) / Register a device; its key is shown once."""
     from sqlmodel import Session
 
-    from api.accounts import AccountError, add_device
-    from api.bootstrap import prepare
-    from api.db import get_engine
-    from api.settings import get_settings
+    from service.accounts import AccountError, add_device
+    from service.bootstrap import prepare
+    from service.db import get_engine
+    from service.settings import get_settings
 
     prepare(get_settings())
     try:

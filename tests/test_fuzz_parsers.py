@@ -3,7 +3,7 @@
 - Dictionary CSV (``dictionaries.csv_io``): any bytes, CSV-ish text in UTF-8 / Shift_JIS with and
   without BOM, odd quoting, huge cells, NULs. Reading raises nothing but ``DictionaryFormatError``,
   and bad rows are reported by their row number (an oracle checks the numbers exactly).
-- If-Match values (``api.minutes.parse_etag``).
+- If-Match values (``service.minutes.parse_etag``).
 - The minutes JSON through ``PUT /api/v1/recordings/{id}/minutes``: random JSON, NaN/inf, negative and
   huge times, deep nesting, control characters. Refused with 422 and a Japanese message, never 500,
   and a refused save stores nothing.
@@ -34,8 +34,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from api.minutes import Minutes, etag, parse_etag
-from api.models import Recording
 from dictionaries.csv_io import (
     DictionaryFormatError,
     ParsedDictionary,
@@ -44,6 +42,8 @@ from dictionaries.csv_io import (
     parse_csv_bytes,
 )
 from dictionaries.terms import is_kana
+from service.minutes import Minutes, etag, parse_etag
+from service.models import Recording
 from tests.service import conftest as service
 from tests.service.conftest import World
 from tests.service.hardening import (
@@ -647,10 +647,10 @@ def tus() -> Any:
 
 
 def _refused(error: Exception, status: int) -> None:
-    """The documented refusal: an ApiError with the given status and a Japanese message."""
-    from api.errors import ApiError
+    """The documented refusal: an ServiceError with the given status and a Japanese message."""
+    from service.errors import ServiceError
 
-    assert isinstance(error, ApiError), repr(error)
+    assert isinstance(error, ServiceError), repr(error)
     assert error.status == status and JAPANESE.search(error.message), (error.status, error.message)
 
 
@@ -746,7 +746,7 @@ def test_tus_recording_metadata(tus: Any, pairs: dict[str, str], extra: dict[str
 @pytest.fixture
 def device_client(world: World, tus: Any) -> Any:
     """A meeting-room device of 北区役所 with its key, as a client."""
-    from api.accounts import add_device
+    from service.accounts import add_device
 
     with Session(world.engine) as db:
         _device, key = add_device(db, "会議室A", "北区役所 保健福祉課")

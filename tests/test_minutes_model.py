@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from docx import Document
 
-from api.exports import to_docx
-from api.masking import masked_minutes
-from api.minutes import Minutes, initial_header
-from api.models import Recording
+from service.exports import to_docx
+from service.masking import masked_minutes
+from service.minutes import Minutes, initial_header
+from service.models import Recording
 from transcriber.transcript import Segment, Transcript
 
 

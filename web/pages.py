@@ -19,14 +19,14 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
 from starlette.types import Scope
 
-from api.access import visible_recording
-from api.auth import Caller, current_caller
-from api.db import session_scope
-from api.errors import ApiError
-from api.minutes import HEADER_FIELDS
-from api.models import Department, Device, Role, User
-from api.settings import get_settings
-from api.storage import AUDIO_SUFFIXES
+from api.auth import current_caller
+from service.access import Caller, visible_recording
+from service.db import session_scope
+from service.errors import ServiceError
+from service.minutes import HEADER_FIELDS
+from service.models import Department, Device, Role, User
+from service.settings import get_settings
+from service.storage import AUDIO_SUFFIXES
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -62,7 +62,7 @@ class Assets(StaticFiles):
 def _caller(request: Request, db: Session) -> Caller | None:
     try:
         return current_caller(request, db)
-    except ApiError:
+    except ServiceError:
         return None
 
 
@@ -138,7 +138,7 @@ def _recording_page(recording_id: int, request: Request, db: DbSession, template
         return _to_login(request)
     try:
         recording = visible_recording(db, caller, recording_id)
-    except ApiError:
+    except ServiceError:
         response = _page(request, "not_found.html", caller, db, page="")
         response.status_code = 404
         return response

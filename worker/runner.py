@@ -26,8 +26,9 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.alerts import check_cap
-from api.models import (
+from dictionaries.terms import Term
+from service.alerts import check_cap
+from service.models import (
     Dictionary,
     DictionaryTerm,
     Job,
@@ -38,11 +39,10 @@ from api.models import (
     TranscriptRecord,
     utcnow,
 )
-from api.queue import enqueue
-from api.search import index_recording
-from api.settings import get_settings
-from api.usage import add_usage_once, new_usage_record
-from dictionaries.terms import Term
+from service.queue import enqueue
+from service.search import index_recording
+from service.settings import get_settings
+from service.usage import add_usage_once, new_usage_record
 from transcriber.errors import KirokuError, ModelMissing
 from transcriber.pipeline import SpeakerHints
 from transcriber.relabel import relabel

@@ -10,11 +10,11 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
-from api.db import engine_for, migrate
-from api.maintenance import Upkeep, start_loop
-from api.queue import QUEUE, TASK_NAME, celery_app
-from api.settings import ServiceSettings, get_settings
 from dictionaries.terms import Term
+from service.db import engine_for, migrate
+from service.maintenance import Upkeep, start_loop
+from service.queue import QUEUE, TASK_NAME, celery_app
+from service.settings import ServiceSettings, get_settings
 from transcriber.audio import decode
 from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 from transcriber.progress import StageProgressFn

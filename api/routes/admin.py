@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from api.access import MAX_ID, audit
-from api.accounts import AccountError, add_device, add_user, department_named
-from api.auth import Caller, DbSession, require
-from api.errors import ApiError, not_found
-from api.models import Department, Device, Role, User
+from api.auth import DbSession, client_ip, require
+from service.access import MAX_ID, Caller, audit
+from service.accounts import AccountError, add_device, add_user, department_named
+from service.errors import ServiceError, not_found
+from service.models import Department, Device, Role, User
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -36,8 +36,8 @@ class NewDevice(BaseModel):
     department: str = Field(min_length=1, max_length=200)
 
 
-def _refuse(error: AccountError) -> ApiError:
-    return ApiError(409, "conflict", str(error))
+def _refuse(error: AccountError) -> ServiceError:
+    return ServiceError(409, "conflict", str(error))
 
 
 @router.get("/departments", summary="部署の一覧")
@@ -72,7 +72,7 @@ def create_user(body: NewUser, request: Request, db: DbSession, caller: Admin) -
         user = add_user(db, body.name, body.role, body.department, body.password, body.display_name)
     except AccountError as error:
         raise _refuse(error) from error
-    audit(db, "admin.user_add", caller=caller, detail=f"user {user.id} role {user.role}", request=request)
+    audit(db, "admin.user_add", caller=caller, detail=f"user {user.id} role {user.role}", ip=client_ip(request))
     return {"id": user.id, "name": user.name, "role": user.role, "department_id": user.department_id}
 
 
@@ -83,7 +83,7 @@ def deactivate_user(user_id: int, request: Request, db: DbSession, caller: Admin
         raise not_found()
     user.active = False
     db.add(user)
-    audit(db, "admin.user_deactivate", caller=caller, detail=f"user {user_id}", request=request, commit=False)
+    audit(db, "admin.user_deactivate", caller=caller, detail=f"user {user_id}", ip=client_ip(request), commit=False)
     db.commit()
     return {"id": user_id, "active": False}
 
@@ -105,7 +105,7 @@ def list_devices(db: DbSession, caller: Admin) -> list[dict[str, Any]]:
 @router.post("/devices", status_code=201, summary="会議室機器の登録 (キーは一度だけ表示)")
 def create_device(body: NewDevice, request: Request, db: DbSession, caller: Admin) -> dict[str, Any]:
     device, key = add_device(db, body.name, body.department)
-    audit(db, "admin.device_add", caller=caller, detail=f"device {device.id}", request=request)
+    audit(db, "admin.device_add", caller=caller, detail=f"device {device.id}", ip=client_ip(request))
     return {"id": device.id, "name": device.name, "department_id": device.department_id, "key": key}
 
 
@@ -116,6 +116,6 @@ def revoke_device(device_id: int, request: Request, db: DbSession, caller: Admin
         raise not_found()
     device.active = False
     db.add(device)
-    audit(db, "admin.device_revoke", caller=caller, detail=f"device {device_id}", request=request, commit=False)
+    audit(db, "admin.device_revoke", caller=caller, detail=f"device {device_id}", ip=client_ip(request), commit=False)
     db.commit()
     return {"id": device_id, "active": False}

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 
-from api.access import audit, client_ip
-from api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, CurrentCaller, DbSession, end_session, start_session
-from api.errors import ApiError
-from api.models import Department, LoginFailure, User, utcnow
-from api.security import verify_password
-from api.settings import get_settings
+from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller, DbSession, client_ip, end_session, start_session
+from service.access import Caller, audit
+from service.errors import ServiceError
+from service.models import Department, LoginFailure, User, utcnow
+from service.security import verify_password
+from service.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -46,7 +46,7 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
     ).one()
     if failures >= settings.login_max_failures:
         minutes = round(settings.login_window_minutes)
-        raise ApiError(
+        raise ServiceError(
             429,
             "locked",
             f"ログインの失敗が続いたため一時的にロックしています。{minutes}分ほど待ってから再度お試しください。",
@@ -57,7 +57,7 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
     if user is None or not ok or not user.active:
         db.add(LoginFailure(username=credentials.username, ip=client_ip(request)))
         db.commit()
-        raise ApiError(401, "bad_credentials", "ユーザー名またはパスワードが違います。")
+        raise ServiceError(401, "bad_credentials", "ユーザー名またはパスワードが違います。")
     token, csrf = start_session(db, user, settings.session_hours)
     max_age = int(settings.session_hours * 3600)
     response.set_cookie(
@@ -67,7 +67,7 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
     response.set_cookie(
         CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict", secure=settings.secure_cookies
     )
-    audit(db, "auth.login", caller=Caller(user, "session"), request=request)
+    audit(db, "auth.login", caller=Caller(user, "session"), ip=client_ip(request))
     return {"user": user_view(user, db.get(Department, user.department_id)), "csrf_token": csrf}
 
 

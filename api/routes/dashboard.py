@@ -10,13 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.access import MAX_ID, audit
-from api.auth import Caller, DbSession, require
-from api.dashboard import dashboard, month_view, monthly_hours, shift_month
-from api.errors import ApiError, not_found
-from api.models import Department, Role, utcnow
-from api.settings import get_settings
-from api.usage import tokyo_month
+from api.auth import DbSession, client_ip, require
+from service.access import MAX_ID, Caller, audit
+from service.dashboard import dashboard, month_view, monthly_hours, shift_month
+from service.errors import ServiceError, not_found
+from service.models import Department, Role, utcnow
+from service.settings import get_settings
+from service.usage import tokyo_month
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
 
@@ -33,7 +33,7 @@ def _month(value: str | None, name: str = "month") -> str:
     if value is None:
         return tokyo_month(utcnow())
     if not MONTH.fullmatch(value):
-        raise ApiError(422, name, f"{name} は YYYY-MM の形式で指定してください。")
+        raise ServiceError(422, name, f"{name} は YYYY-MM の形式で指定してください。")
     return value
 
 
@@ -47,7 +47,7 @@ def _months_between(start: str, end: str) -> list[str]:
     while months[-1] < end and len(months) <= MAX_MONTHS:
         months.append(shift_month(months[-1], 1))
     if months[-1] != end or len(months) > MAX_MONTHS:
-        raise ApiError(422, "range", f"期間は開始月から終了月まで最大{MAX_MONTHS}か月です。")
+        raise ServiceError(422, "range", f"期間は開始月から終了月まで最大{MAX_MONTHS}か月です。")
     return months
 
 
@@ -101,9 +101,9 @@ def export_usage(
     last = _month(end, "end")
     first = _month(start, "start") if start else last
     if first > last:
-        raise ApiError(422, "range", "開始月が終了月より後になっています。")
+        raise ServiceError(422, "range", "開始月が終了月より後になっています。")
     headers, rows = export_rows(db, view, _months_between(first, last))
-    audit(db, "usage.export", caller=caller, detail=f"{view} {first}..{last} {format}", request=request)
+    audit(db, "usage.export", caller=caller, detail=f"{view} {first}..{last} {format}", ip=client_ip(request))
     name = f"kiroku-usage-{view}-{first}-{last}.{format}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "csv":
@@ -148,7 +148,7 @@ def set_cap(department_id: int, body: Cap, request: Request, db: DbSession, call
         "admin.cap",
         caller=caller,
         detail=f"department {department_id} cap {body.monthly_cap_hours}",
-        request=request,
+        ip=client_ip(request),
         commit=False,
     )
     db.commit()

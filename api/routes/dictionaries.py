@@ -21,18 +21,18 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
-from api.access import MAX_ID, audit
-from api.auth import Caller, CurrentCaller, DbSession
-from api.errors import ApiError, forbidden, not_found
-from api.minutes import unsafe_character
-from api.models import Department, Dictionary, DictionaryTerm, Role
+from api.auth import CurrentCaller, DbSession, client_ip
 from dictionaries.csv_io import DictionaryFormatError, RowIssue, parse_csv_bytes, write_csv
 from dictionaries.terms import Term, is_kana, to_hiragana
+from service.access import MAX_ID, Caller, audit
+from service.errors import ServiceError, forbidden, not_found
+from service.minutes import unsafe_character
+from service.models import Department, Dictionary, DictionaryTerm, Role
 
 router = APIRouter(prefix="/api/v1/dictionaries", tags=["dictionaries"])
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-# The columns' sizes in the database (api.models.DictionaryTerm).
+# The columns' sizes in the database (service.models.DictionaryTerm).
 MAX_TERM, MAX_READING, MAX_ALIASES, MAX_CATEGORY = 200, 400, 2000, 100
 
 
@@ -64,7 +64,7 @@ def editable_dictionary(db: Session, caller: Caller, dictionary_id: int) -> Dict
     """Another department's: 404 (as if it did not exist). City-wide, for a non-admin: 403."""
     dictionary = readable_dictionary(db, caller, dictionary_id)
     if not _may_edit(caller, dictionary):
-        raise ApiError(403, "forbidden", "全市共通の用語辞書を変更できるのは管理者だけです。")
+        raise ServiceError(403, "forbidden", "全市共通の用語辞書を変更できるのは管理者だけです。")
     return dictionary
 
 
@@ -121,8 +121,8 @@ class TermIn(BaseModel):
     category: str = Field(default="", max_length=MAX_CATEGORY, description="分類")
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError(422, "invalid_term", message)
+def _invalid(message: str) -> ServiceError:
+    return ServiceError(422, "invalid_term", message)
 
 
 def _clean_term(body: TermIn) -> Term:
@@ -173,8 +173,8 @@ def _surface_taken(db: Session, dictionary_id: int, surface: str, except_id: int
     return any(found != except_id for found in db.exec(query).all())
 
 
-def _duplicate(surface: str) -> ApiError:
-    return ApiError(409, "duplicate_term", f"「{surface}」はこの辞書に既にあります。")
+def _duplicate(surface: str) -> ServiceError:
+    return ServiceError(409, "duplicate_term", f"「{surface}」はこの辞書に既にあります。")
 
 
 # --- dictionaries --------------------------------------------------------------------------------
@@ -201,21 +201,21 @@ def create_dictionary(body: NewDictionary, request: Request, db: DbSession, call
     department_id: int | None
     if body.city_wide:
         if not admin:
-            raise ApiError(403, "forbidden", "全市共通の用語辞書を作成できるのは管理者だけです。")
+            raise ServiceError(403, "forbidden", "全市共通の用語辞書を作成できるのは管理者だけです。")
         if body.department_id is not None:
-            raise ApiError(422, "invalid", "全市共通の辞書に部署は指定できません。")
+            raise ServiceError(422, "invalid", "全市共通の辞書に部署は指定できません。")
         department_id = None
     else:
         department_id = body.department_id if body.department_id is not None else caller.user.department_id
         if not admin and department_id != caller.user.department_id:
             raise forbidden()
         if department_id is None or not 0 < department_id <= MAX_ID or db.get(Department, department_id) is None:
-            raise ApiError(422, "department", f"部署 {department_id} がありません。")
+            raise ServiceError(422, "department", f"部署 {department_id} がありません。")
     name = body.name.strip()
     if not name:
-        raise ApiError(422, "invalid", "辞書の名前が空です。")
+        raise ServiceError(422, "invalid", "辞書の名前が空です。")
     if unsafe_character(name) is not None:
-        raise ApiError(422, "invalid", "辞書の名前に使えない文字が含まれています。")
+        raise ServiceError(422, "invalid", "辞書の名前に使えない文字が含まれています。")
     same_scope = select(Dictionary.id).where(Dictionary.name == name)
     same_scope = same_scope.where(
         col(Dictionary.department_id).is_(None)
@@ -223,12 +223,12 @@ def create_dictionary(body: NewDictionary, request: Request, db: DbSession, call
         else col(Dictionary.department_id) == department_id
     )
     if db.exec(same_scope).first() is not None:
-        raise ApiError(409, "duplicate_dictionary", f"用語辞書「{name}」は既にあります。")
+        raise ServiceError(409, "duplicate_dictionary", f"用語辞書「{name}」は既にあります。")
     dictionary = Dictionary(name=name, department_id=department_id)
     db.add(dictionary)
     db.flush()
     scope = "city" if department_id is None else f"department {department_id}"
-    audit(db, "dictionary.create", caller=caller, detail=f"dictionary {dictionary.id} {scope}", request=request)
+    audit(db, "dictionary.create", caller=caller, detail=f"dictionary {dictionary.id} {scope}", ip=client_ip(request))
     db.refresh(dictionary)
     return _dictionary_view(caller, dictionary, _department_names(db), 0)
 
@@ -248,7 +248,14 @@ def delete_dictionary(dictionary_id: int, request: Request, db: DbSession, calle
         db.delete(row)
     db.flush()
     db.delete(dictionary)
-    audit(db, "dictionary.delete", caller=caller, detail=f"dictionary {dictionary_id}", request=request, commit=False)
+    audit(
+        db,
+        "dictionary.delete",
+        caller=caller,
+        detail=f"dictionary {dictionary_id}",
+        ip=client_ip(request),
+        commit=False,
+    )
     db.commit()
     return Response(status_code=204)
 
@@ -269,7 +276,7 @@ def add_term(
     db.add(row)
     db.flush()
     detail = f"dictionary {dictionary_id} term {row.id}"
-    audit(db, "dictionary.term_add", caller=caller, detail=detail, request=request, commit=False)
+    audit(db, "dictionary.term_add", caller=caller, detail=detail, ip=client_ip(request), commit=False)
     db.commit()
     db.refresh(row)
     return _term_view(row)
@@ -294,7 +301,7 @@ def edit_term(
     _assign(row, term)
     db.add(row)
     detail = f"dictionary {dictionary_id} term {term_id}"
-    audit(db, "dictionary.term_edit", caller=caller, detail=detail, request=request, commit=False)
+    audit(db, "dictionary.term_edit", caller=caller, detail=detail, ip=client_ip(request), commit=False)
     db.commit()
     db.refresh(row)
     return _term_view(row)
@@ -305,7 +312,7 @@ def delete_term(dictionary_id: int, term_id: int, request: Request, db: DbSessio
     editable_dictionary(db, caller, dictionary_id)
     db.delete(_term_row(db, dictionary_id, term_id))
     detail = f"dictionary {dictionary_id} term {term_id}"
-    audit(db, "dictionary.term_delete", caller=caller, detail=detail, request=request, commit=False)
+    audit(db, "dictionary.term_delete", caller=caller, detail=detail, ip=client_ip(request), commit=False)
     db.commit()
     return Response(status_code=204)
 
@@ -331,11 +338,11 @@ def import_csv(
     editable_dictionary(db, caller, dictionary_id)
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        raise ApiError(413, "too_large", f"CSV が大きすぎます(上限 {MAX_IMPORT_BYTES // 1024**2} MB)。")
+        raise ServiceError(413, "too_large", f"CSV が大きすぎます(上限 {MAX_IMPORT_BYTES // 1024**2} MB)。")
     try:
         parsed = parse_csv_bytes(data)
     except DictionaryFormatError as error:
-        raise ApiError(422, "invalid_csv", f"CSV を読み込めません: {error}") from error
+        raise ServiceError(422, "invalid_csv", f"CSV を読み込めません: {error}") from error
     errors = list(parsed.errors)
     terms: list[Term] = []
     for term in parsed.terms:
@@ -346,7 +353,7 @@ def import_csv(
             terms.append(term)
     errors.sort(key=lambda issue: issue.row)
     if mode == "replace" and not terms:
-        raise ApiError(
+        raise ServiceError(
             422,
             "empty_csv",
             "取り込める行がないため、辞書を置き換えませんでした。" + "".join(f" {issue}" for issue in errors[:20]),
@@ -387,7 +394,7 @@ def import_csv(
         f"dictionary {dictionary_id} mode {mode} added {added} updated {updated} removed {removed} "
         f"skipped {len(errors)}"
     )
-    audit(db, "dictionary.import", caller=caller, detail=detail, request=request, commit=False)
+    audit(db, "dictionary.import", caller=caller, detail=detail, ip=client_ip(request), commit=False)
     db.commit()
     return {
         "dictionary_id": dictionary_id,

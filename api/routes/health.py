@@ -9,10 +9,10 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 from sqlmodel import func, select
 
-from api.db import get_engine
-from api.models import Job, UsageRecord, utcnow
-from api.queue import get_celery
-from api.usage import tokyo_month
+from service.db import get_engine
+from service.models import Job, UsageRecord, utcnow
+from service.queue import get_celery
+from service.usage import tokyo_month
 
 router = APIRouter(tags=["health"])
 

@@ -1,6 +1,6 @@
 """公開用 (publication copy): the minutes with personal data masked, for 情報公開. The minutes stay as they are.
 
-- ``POST /recordings/{id}/publication`` finds candidates in the current minutes (``api.masking``),
+- ``POST /recordings/{id}/publication`` finds candidates in the current minutes (``service.masking``),
   keeping earlier decisions and manual additions;
 - ``GET`` shows the candidates and a masked preview (ETag like the minutes);
 - ``PUT`` (If-Match) confirms, rejects, adds (a range, or a text everywhere) and removes spans;
@@ -22,11 +22,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from api.access import audit, visible_recording
-from api.auth import CurrentCaller, DbSession
-from api.errors import ApiError
-from api.exports import MEDIA_TYPES, export
-from api.masking import (
+from api.auth import CurrentCaller, DbSession, client_ip
+from api.routes.recordings import KIND_LABELS
+from service.access import audit, visible_recording
+from service.errors import ServiceError
+from service.exports import MEDIA_TYPES, export
+from service.masking import (
     PERSON_CATEGORIES,
     STATUSES,
     add_span,
@@ -36,8 +37,8 @@ from api.masking import (
     refresh,
     speaker_names,
 )
-from api.minutes import Minutes, current_minutes, initial_header
-from api.models import (
+from service.minutes import Minutes, current_minutes, initial_header
+from service.models import (
     Dictionary,
     DictionaryTerm,
     MinutesRevision,
@@ -46,8 +47,7 @@ from api.models import (
     TranscriptRecord,
     utcnow,
 )
-from api.routes.recordings import KIND_LABELS
-from api.settings import get_settings
+from service.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["publication"])
 
@@ -64,16 +64,16 @@ def parse_etag(value: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _not_ready() -> ApiError:
-    return ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+def _not_ready() -> ServiceError:
+    return ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
 
 
-def _no_copy() -> ApiError:
-    return ApiError(409, "no_publication", "公開用はまだ作成されていません。先に作成してください。")
+def _no_copy() -> ServiceError:
+    return ServiceError(409, "no_publication", "公開用はまだ作成されていません。先に作成してください。")
 
 
-def _stale() -> ApiError:
-    return ApiError(
+def _stale() -> ServiceError:
+    return ServiceError(
         409, "stale_publication", "議事録が更新されています。公開用を更新して、新しい候補を確認してください。"
     )
 
@@ -181,7 +181,7 @@ def create_publication(
         )
         if not done.rowcount:  # type: ignore[attr-defined]
             db.rollback()
-            raise ApiError(409, "conflict", "他の人が同時に公開用を更新しました。読み込み直してください。")
+            raise ServiceError(409, "conflict", "他の人が同時に公開用を更新しました。読み込み直してください。")
     detail = f"minutes {number} candidates {len(refreshed['spans'])} lost {refreshed['lost']}"
     audit(
         db,
@@ -189,14 +189,14 @@ def create_publication(
         caller=caller,
         recording_id=recording_id,
         detail=detail,
-        request=request,
+        ip=client_ip(request),
         commit=False,
     )
     try:
         db.commit()
     except Exception as error:  # two first creations at once: the unique key refuses one
         db.rollback()
-        raise ApiError(409, "conflict", "他の人が同時に公開用を作成しました。読み込み直してください。") from error
+        raise ServiceError(409, "conflict", "他の人が同時に公開用を作成しました。読み込み直してください。") from error
     stored = _copy(db, recording_id)
     assert stored is not None
     response.status_code = 201 if created else 200
@@ -216,7 +216,7 @@ def get_publication(
         raise _no_copy()
     response.headers["ETag"] = etag(copy.revision)
     view = _view(db, recording, copy)
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="publication", request=request)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="publication", ip=client_ip(request))
     return view
 
 
@@ -245,14 +245,14 @@ class PublicationEdit(BaseModel):
 
 
 def _apply(edit: PublicationEdit, copy_body: dict[str, Any], fields: dict[str, str]) -> dict[str, int]:
-    """Apply an edit to a copy (in place); returns the counts for the audit trail. Raises ApiError."""
+    """Apply an edit to a copy (in place); returns the counts for the audit trail. Raises ServiceError."""
     spans: list[dict[str, Any]] = copy_body.setdefault("spans", [])
     by_id = {s["id"]: s for s in spans}
     changed = {status: 0 for status in STATUSES}
     for change in edit.changes:
         span = by_id.get(change.id)
         if span is None:
-            raise ApiError(422, "unknown_span", f"範囲 {change.id} はありません。")
+            raise ServiceError(422, "unknown_span", f"範囲 {change.id} はありません。")
         span["status"] = change.status
         changed[change.status] += 1
     for text_change in edit.by_text:
@@ -276,12 +276,12 @@ def _apply(edit: PublicationEdit, copy_body: dict[str, Any], fields: dict[str, s
             else:
                 raise ValueError("追加する範囲 (target, start, end) か文字列 (text) を指定してください。")
         except ValueError as error:
-            raise ApiError(422, "invalid_span", str(error)) from error
+            raise ServiceError(422, "invalid_span", str(error)) from error
     removed = 0
     for span_id in edit.remove:
         span = by_id.get(span_id)
         if span is None or span["source"] != "manual":
-            raise ApiError(
+            raise ServiceError(
                 422, "unknown_span", f"手動で追加した範囲 {span_id} はありません。(自動の候補は却下してください)"
             )
         copy_body["spans"] = [s for s in copy_body["spans"] if s["id"] != span_id]
@@ -304,9 +304,9 @@ def put_publication(
     if copy is None:
         raise _no_copy()
     if if_match is None:
-        raise ApiError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
+        raise ServiceError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
     if parse_etag(if_match) != copy.revision:
-        raise ApiError(
+        raise ServiceError(
             409,
             "conflict",
             "他の人が先に公開用を保存しました。最新の版を読み込んでから編集してください。",
@@ -324,9 +324,9 @@ def put_publication(
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         db.rollback()
-        raise ApiError(409, "conflict", "他の人が同時に公開用を保存しました。最新の版を読み込んでください。")
+        raise ServiceError(409, "conflict", "他の人が同時に公開用を保存しました。最新の版を読み込んでください。")
     detail = f"revision {copy.revision + 1} " + " ".join(f"{k} {v}" for k, v in counts.items())
-    audit(db, "publication.edit", caller=caller, recording_id=recording_id, detail=detail, request=request)
+    audit(db, "publication.edit", caller=caller, recording_id=recording_id, detail=detail, ip=client_ip(request))
     stored = _copy(db, recording_id)
     assert stored is not None
     response.headers["ETag"] = etag(stored.revision)
@@ -355,7 +355,7 @@ def export_publication(
     masked = sum(len(v) for v in masked_spans(copy.body).values())
     unreviewed = sum(1 for s in spans if s["status"] == "proposed")
     detail = f"{format} revision {copy.revision} masked {masked} unreviewed {unreviewed}"
-    audit(db, "publication.export", caller=caller, recording_id=recording_id, detail=detail, request=request)
+    audit(db, "publication.export", caller=caller, recording_id=recording_id, detail=detail, ip=client_ip(request))
     filename = f"公開用-{KIND_LABELS.get(recording.kind, '記録')}-{recording_id}.{format}"
     ascii_name = f"publication-{recording_id}.{format}"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

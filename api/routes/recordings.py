@@ -14,23 +14,24 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, col, func, select
 
-from api.access import MAX_ID, audit, visible_recording
-from api.auth import Caller, CurrentCaller, DbSession
-from api.errors import ApiError, not_found
-from api.exports import MEDIA_TYPES, export
-from api.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
-from api.minutes import (
+from api.auth import CurrentCaller, DbSession, client_ip
+from api.bodies import minutes_json
+from api.upload_route import UploadRoute
+from service.access import MAX_ID, Caller, audit, visible_recording
+from service.errors import ServiceError, not_found
+from service.exports import MEDIA_TYPES, export
+from service.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
+from service.minutes import (
     MINUTES_BODY_DOC,
     Minutes,
     current_minutes,
     edit_counts,
     etag,
     initial_header,
-    minutes_json,
     parse_etag,
     unsafe_character,
 )
-from api.models import (
+from service.models import (
     AuditEvent,
     Dictionary,
     Job,
@@ -43,12 +44,11 @@ from api.models import (
     TranscriptRecord,
     utcnow,
 )
-from api.search import index_recording
-from api.settings import get_settings
-from api.storage import (
+from service.search import index_recording
+from service.settings import get_settings
+from service.storage import (
     MAX_FORM_FIELDS,
     MAX_FORM_PART,
-    UploadRoute,
     original_name,
     probe_upload,
     remove_audio,
@@ -90,13 +90,13 @@ def _check_dictionaries(db: DbSession, caller: CurrentCaller, ids: list[int]) ->
         found = db.get(Dictionary, dictionary_id) if 0 < dictionary_id <= MAX_ID else None
         usable = found is not None and (found.department_id is None or found.department_id == caller.user.department_id)
         if not usable:
-            raise ApiError(422, "dictionary", f"用語辞書 {dictionary_id} は使えません。")
+            raise ServiceError(422, "dictionary", f"用語辞書 {dictionary_id} は使えません。")
 
 
 def _check_text(label: str, value: str) -> None:
     code = unsafe_character(value)
     if code is not None:
-        raise ApiError(422, "invalid", f"{label}に使えない文字 ({code}) が含まれています。")
+        raise ServiceError(422, "invalid", f"{label}に使えない文字 ({code}) が含まれています。")
 
 
 def _held_at(value: datetime | None) -> datetime | None:
@@ -106,7 +106,7 @@ def _held_at(value: datetime | None) -> datetime | None:
     if value.utcoffset() is None:
         value = value.replace(tzinfo=TOKYO)
     if not 1900 <= value.year <= 2200:
-        raise ApiError(422, "invalid", "日時 (held_at) が正しくありません。")
+        raise ServiceError(422, "invalid", "日時 (held_at) が正しくありません。")
     return value
 
 
@@ -163,7 +163,7 @@ def upload(
         )
     finally:
         path.unlink(missing_ok=True)
-    audit(db, "recording.upload", caller=caller, recording_id=recording.id, request=request)
+    audit(db, "recording.upload", caller=caller, recording_id=recording.id, ip=client_ip(request))
     return recording_view(recording, job)
 
 
@@ -218,9 +218,9 @@ def cancel_recording(recording_id: int, request: Request, db: DbSession, caller:
     recording = visible_recording(db, caller, recording_id)
     job = latest_job(db, recording_id)
     if job is None or job.status not in ("queued", "running"):
-        raise ApiError(409, "not_running", "処理中ではないため取り消せません。")
+        raise ServiceError(409, "not_running", "処理中ではないため取り消せません。")
     job = cancel(db, job)
-    audit(db, "recording.cancel", caller=caller, recording_id=recording_id, request=request)
+    audit(db, "recording.cancel", caller=caller, recording_id=recording_id, ip=client_ip(request))
     return recording_view(recording, job)
 
 
@@ -253,18 +253,18 @@ def relabel_speakers(
     recording = visible_recording(db, caller, recording_id)
     job = latest_job(db, recording_id)
     if job is not None and job.status in ("queued", "running"):
-        raise ApiError(409, "busy", "処理中です。終わってから話者数を変更してください。")
+        raise ServiceError(409, "busy", "処理中です。終わってから話者数を変更してください。")
     if db.exec(select(TranscriptRecord.id).where(TranscriptRecord.recording_id == recording_id)).first() is None:
-        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+        raise ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
     # The relabel replaces the machine transcript; minutes the clerks saved from it would not follow.
     if db.exec(select(MinutesRevision.id).where(MinutesRevision.recording_id == recording_id)).first() is not None:
-        raise ApiError(409, "minutes_saved", "議事録を保存した後は話者数を変更できません。")
+        raise ServiceError(409, "minutes_saved", "議事録を保存した後は話者数を変更できません。")
     if recording.audio_path is None:
-        raise ApiError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。話者数を変更できません。")
+        raise ServiceError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。話者数を変更できません。")
     low, high = (body.count, body.count) if body.count is not None else (body.min, body.max)
     job = queue_relabel(db, recording_id, low, high, get_settings().max_attempts)
     wanted = f"count {body.count}" if body.count is not None else f"min {low} max {high}"
-    audit(db, "recording.relabel", caller=caller, recording_id=recording_id, detail=wanted, request=request)
+    audit(db, "recording.relabel", caller=caller, recording_id=recording_id, detail=wanted, ip=client_ip(request))
     return recording_view(recording, job)
 
 
@@ -285,7 +285,7 @@ def delete_recording(recording_id: int, request: Request, db: DbSession, caller:
     recording.audio_path, recording.audio_deleted_at, recording.deleted_at = None, utcnow(), utcnow()
     recording.title, recording.place, recording.attendees, recording.original_filename = "(削除済み)", "", "", ""
     db.add(recording)
-    audit(db, "recording.delete", caller=caller, recording_id=recording_id, request=request, commit=False)
+    audit(db, "recording.delete", caller=caller, recording_id=recording_id, ip=client_ip(request), commit=False)
     db.commit()
     index_recording(db, recording_id)  # out of the search index too
     return Response(status_code=204)
@@ -294,7 +294,7 @@ def delete_recording(recording_id: int, request: Request, db: DbSession, caller:
 def _transcript_body(db: DbSession, recording_id: int) -> dict[str, Any]:
     stored = db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording_id)).first()
     if stored is None:
-        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+        raise ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
     return stored.body
 
 
@@ -302,7 +302,7 @@ def _transcript_body(db: DbSession, recording_id: int) -> dict[str, Any]:
 def get_transcript(recording_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
     visible_recording(db, caller, recording_id)
     body = _transcript_body(db, recording_id)
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="transcript", request=request)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="transcript", ip=client_ip(request))
     return body
 
 
@@ -313,10 +313,10 @@ def get_minutes(
     recording = visible_recording(db, caller, recording_id)
     current = current_minutes(db, recording)
     if current is None:
-        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+        raise ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
     number, body = current
     response.headers["ETag"] = etag(number)
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="minutes", request=request)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="minutes", ip=client_ip(request))
     return {"revision": number, **body}
 
 
@@ -333,12 +333,12 @@ def put_minutes(
     recording = visible_recording(db, caller, recording_id)
     current = current_minutes(db, recording)
     if current is None:
-        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+        raise ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
     if if_match is None:
-        raise ApiError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
+        raise ServiceError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
     number, _ = current
     if parse_etag(if_match) != number:
-        raise ApiError(
+        raise ServiceError(
             409,
             "conflict",
             "他の人が先に保存しました。最新の版を読み込んでから編集してください。",
@@ -350,7 +350,7 @@ def put_minutes(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         problem = f"{where}: {first['msg']}" if where else first["msg"]
-        raise ApiError(422, "invalid_minutes", f"議事録の形式が正しくありません: {problem}") from error
+        raise ServiceError(422, "invalid_minutes", f"議事録の形式が正しくありません: {problem}") from error
     assert recording.id is not None
     stored = minutes.model_dump(mode="json", by_alias=True)
     _drop_autosave_checkpoint(db, recording.id, number, caller)
@@ -360,12 +360,20 @@ def put_minutes(
         recording.machine_chars, recording.edited_chars = edit_counts(machine.body, minutes)
         db.add(recording)
     detail = f"revision {number + 1}"
-    audit(db, "recording.edit", caller=caller, recording_id=recording_id, detail=detail, request=request, commit=False)
+    audit(
+        db,
+        "recording.edit",
+        caller=caller,
+        recording_id=recording_id,
+        detail=detail,
+        ip=client_ip(request),
+        commit=False,
+    )
     try:
         db.commit()
     except Exception as error:  # two saves of the same revision at once: the unique key refuses one
         db.rollback()
-        raise ApiError(409, "conflict", "他の人が同時に保存しました。最新の版を読み込んでください。") from error
+        raise ServiceError(409, "conflict", "他の人が同時に保存しました。最新の版を読み込んでください。") from error
     response.headers["ETag"] = etag(number + 1)
     index_recording(db, recording_id)  # search finds the saved text; never raises
     return {"revision": number + 1, **stored}
@@ -380,7 +388,7 @@ def list_revisions(recording_id: int, request: Request, db: DbSession, caller: C
         .order_by(col(MinutesRevision.number))
     ).all()
     revisions = [{"revision": r.number, "author_id": r.author_id, "created_at": r.created_at} for r in rows]
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="revisions", request=request)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="revisions", ip=client_ip(request))
     return revisions
 
 
@@ -410,7 +418,7 @@ def get_revision(
             raise not_found()
         view, body = {"revision": row.number, "author_id": row.author_id, "created_at": row.created_at}, row.body
     detail = f"revision {number}"
-    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail=detail, request=request)
+    audit(db, "recording.view", caller=caller, recording_id=recording_id, detail=detail, ip=client_ip(request))
     return {**view, **body}
 
 
@@ -425,11 +433,11 @@ def export_recording(
     recording = visible_recording(db, caller, recording_id)
     current = current_minutes(db, recording)
     if current is None:
-        raise ApiError(409, "not_ready", "文字起こしはまだ完了していません。")
+        raise ServiceError(409, "not_ready", "文字起こしはまだ完了していません。")
     minutes = Minutes.model_validate(current[1])
     template = get_settings().resolved_storage() / "templates" / f"{recording.kind}.docx"
     data = export(minutes, format, recording.kind, name=f"recording-{recording_id}", template=template)
-    audit(db, "recording.export", caller=caller, recording_id=recording_id, detail=format, request=request)
+    audit(db, "recording.export", caller=caller, recording_id=recording_id, detail=format, ip=client_ip(request))
     filename = f"{KIND_LABELS.get(recording.kind, '記録')}-{recording_id}.{format}"
     ascii_name = f"recording-{recording_id}.{format}"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
@@ -481,10 +489,10 @@ def get_audio(recording_id: int, request: Request, db: DbSession, caller: Curren
 
     recording = visible_recording(db, caller, recording_id)
     if recording.audio_path is None:
-        raise ApiError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。")
+        raise ServiceError(410, "audio_deleted", "保存期間を過ぎたため音声は削除されています。")
     path = get_settings().resolved_storage() / recording.audio_path
     if not path.is_file():
         raise not_found()
     if not _listened_recently(db, caller, recording_id):
-        audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="audio", request=request)
+        audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="audio", ip=client_ip(request))
     return FileResponse(path, filename=f"recording-{recording_id}{path.suffix}")

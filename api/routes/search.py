@@ -1,4 +1,4 @@
-"""Full-text search (全文検索) over the caller's department's transcripts and minutes (``api.search``)."""
+"""Full-text search (全文検索) over the caller's department's transcripts and minutes (``service.search``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.access import audit
-from api.auth import CurrentCaller, DbSession
-from api.errors import ApiError
-from api.models import Role
-from api.search import SearchError, index_missing, search
+from api.auth import CurrentCaller, DbSession, client_ip
+from service.access import audit
+from service.errors import ServiceError
+from service.models import Role
+from service.search import SearchError, index_missing, search
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -32,8 +32,8 @@ def search_records(
     try:
         result = search(db, q, departments, limit=limit, offset=offset)
     except SearchError as error:
-        raise ApiError(422, "invalid_query", str(error)) from error
+        raise ServiceError(422, "invalid_query", str(error)) from error
     # The query may itself be personal data (a name): the trail keeps only what was shown.
     shown = " ".join(str(item["recording_id"]) for item in result["items"])
-    audit(db, "search", caller=caller, detail=f"found {result['total']} shown {shown}".strip(), request=request)
+    audit(db, "search", caller=caller, detail=f"found {result['total']} shown {shown}".strip(), ip=client_ip(request))
     return {**result, "pending": pending}

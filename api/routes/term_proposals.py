@@ -1,4 +1,4 @@
-"""辞書に追加: corrections proposed as dictionary terms, accepted or rejected in one step (``api.feedback``).
+"""辞書に追加: corrections proposed as dictionary terms, accepted or rejected in one step (``service.feedback``).
 
 Proposals belong to the recording's department: clerks and managers see and decide their own
 department's, admins every department's; another department's answers 404. Every proposal and
@@ -13,12 +13,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from api.access import audit, visible_recording
-from api.auth import Caller, CurrentCaller, DbSession
-from api.errors import ApiError, not_found
-from api.feedback import accept, default_dictionary, recognised_reading, stats
-from api.models import Dictionary, Role, TermProposal, User, utcnow
+from api.auth import CurrentCaller, DbSession, client_ip
 from api.routes.dictionaries import TermIn, _clean_term
+from service.access import Caller, audit, visible_recording
+from service.errors import ServiceError, not_found
+from service.feedback import accept, default_dictionary, recognised_reading, stats
+from service.models import Dictionary, Role, TermProposal, User, utcnow
 
 router = APIRouter(tags=["term proposals"])
 P = "/api/v1/term-proposals"
@@ -91,7 +91,7 @@ def propose(
     recording = visible_recording(db, caller, recording_id)
     before, after = body.before.strip(), body.after.strip()
     if not before or not after or before == after:
-        raise ApiError(422, "invalid_proposal", "認識された表記と正しい表記を、違うものとして入力してください。")
+        raise ServiceError(422, "invalid_proposal", "認識された表記と正しい表記を、違うものとして入力してください。")
     reading = body.reading if body.reading is not None else recognised_reading(before)
     term = _clean_term(TermIn(term=after, reading=reading, aliases=[before], category=body.category))
     pending = db.exec(
@@ -125,7 +125,7 @@ def propose(
         caller=caller,
         recording_id=recording_id,
         detail=f"proposal {proposal.id} department {recording.department_id}",
-        request=request,
+        ip=client_ip(request),
     )
     db.refresh(proposal)
     return _view(proposal, _names(db, [proposal]))
@@ -155,8 +155,8 @@ def proposal_stats(db: DbSession, caller: CurrentCaller) -> list[dict[str, objec
     return stats(db, _departments(caller))
 
 
-def _decided(proposal: TermProposal) -> ApiError:
-    return ApiError(
+def _decided(proposal: TermProposal) -> ServiceError:
+    return ServiceError(
         409, "decided", f"この提案は既に{'採用' if proposal.status == 'accepted' else '却下'}されています。"
     )
 
@@ -180,12 +180,19 @@ def accept_proposal(
     if body.dictionary_id is not None:
         dictionary = db.get(Dictionary, body.dictionary_id) if 0 < body.dictionary_id <= MAX_ID else None
         if dictionary is None or dictionary.department_id != proposal.department_id:
-            raise ApiError(422, "dictionary", f"用語辞書 {body.dictionary_id} はこの部署の辞書ではありません。")
+            raise ServiceError(422, "dictionary", f"用語辞書 {body.dictionary_id} はこの部署の辞書ではありません。")
     else:
         dictionary = default_dictionary(db, proposal.department_id)
     row = accept(db, proposal, term, dictionary, caller.user_id)
     detail = f"proposal {proposal_id} dictionary {dictionary.id} term {row.id}"
-    audit(db, "term_proposal.accept", caller=caller, recording_id=proposal.recording_id, detail=detail, request=request)
+    audit(
+        db,
+        "term_proposal.accept",
+        caller=caller,
+        recording_id=proposal.recording_id,
+        detail=detail,
+        ip=client_ip(request),
+    )
     db.refresh(proposal)
     return {
         **_view(proposal, _names(db, [proposal])),
@@ -202,6 +209,13 @@ def reject_proposal(proposal_id: int, request: Request, db: DbSession, caller: C
     proposal.status, proposal.decided_by_id, proposal.decided_at = "rejected", caller.user_id, utcnow()
     db.add(proposal)
     detail = f"proposal {proposal_id}"
-    audit(db, "term_proposal.reject", caller=caller, recording_id=proposal.recording_id, detail=detail, request=request)
+    audit(
+        db,
+        "term_proposal.reject",
+        caller=caller,
+        recording_id=proposal.recording_id,
+        detail=detail,
+        ip=client_ip(request),
+    )
     db.refresh(proposal)
     return _view(proposal, _names(db, [proposal]))

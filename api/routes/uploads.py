@@ -39,13 +39,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
-from api.access import audit
-from api.auth import CurrentDevice, DbSession
-from api.errors import ApiError, not_found
-from api.jobs import job_view, latest_job, store_recording
-from api.models import Device, Recording, Source, UploadSession, utcnow
-from api.settings import get_settings
-from api.storage import CHUNK, audio_dir, probe_upload, too_large, uploads_dir
+from api.auth import CurrentDevice, DbSession, client_ip
 from api.tus import (
     EXTENSIONS,
     OFFSET_CONTENT_TYPE,
@@ -58,6 +52,12 @@ from api.tus import (
     recording_meta,
     stored_meta,
 )
+from service.access import audit
+from service.errors import ServiceError, not_found
+from service.jobs import job_view, latest_job, store_recording
+from service.models import Device, Recording, Source, UploadSession, utcnow
+from service.settings import get_settings
+from service.storage import CHUNK, audio_dir, probe_upload, too_large, uploads_dir
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class _Lock:
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() > deadline:
-                    raise ApiError(
+                    raise ServiceError(
                         423,
                         "upload_busy",
                         "このアップロードは別の接続で送信中です。しばらくしてから再開してください。",
@@ -198,13 +198,13 @@ def create_upload(request: Request, db: DbSession, device: CurrentDevice) -> Res
     """
     assert device.id is not None
     if request.headers.get("upload-defer-length"):
-        raise ApiError(400, "tus_header", "Upload-Defer-Length には対応していません。長さを指定してください。")
+        raise ServiceError(400, "tus_header", "Upload-Defer-Length には対応していません。長さを指定してください。")
     length = number_header(request.headers, "Upload-Length")
     limit = max_size(get_settings())
     if length > limit:
         raise too_large(limit)
     if length == 0:
-        raise ApiError(415, "not_audio", "ファイルが空です。録音ファイルを送ってください。")
+        raise ServiceError(415, "not_audio", "ファイルが空です。録音ファイルを送ってください。")
     meta = recording_meta(parse_metadata(request.headers.get("upload-metadata", "")))
     upload_id = upload_id_for(device.id, meta.recording_id)
     storage = get_settings().resolved_storage()
@@ -269,7 +269,7 @@ def _finished_row(
 def _again(request: Request, session: UploadSession, length: int, storage: Path) -> Response:
     """A repeated creation: the existing upload, finished or to be resumed."""
     if session.completed_at is None and session.length != length:
-        raise ApiError(
+        raise ServiceError(
             409,
             "recording_id_in_use",
             "この録音 ID (recording_id) では長さの違うファイルを送信中です。別の録音なら別の ID を使ってください。",
@@ -307,7 +307,7 @@ async def upload_bytes(
     """Body: the bytes from ``Upload-Offset`` on (``application/offset+octet-stream``). 204 with the
     new ``Upload-Offset``; with the last byte also ``Kiroku-Recording-Id``."""
     if content_type.split(";")[0].strip().lower() != OFFSET_CONTENT_TYPE:
-        raise ApiError(415, "content_type", f"Content-Type は {OFFSET_CONTENT_TYPE} にしてください。")
+        raise ServiceError(415, "content_type", f"Content-Type は {OFFSET_CONTENT_TYPE} にしてください。")
     claimed = number_header(request.headers, "Upload-Offset")
     if not _UPLOAD_ID.match(upload_id):
         raise not_found()
@@ -321,7 +321,7 @@ async def upload_bytes(
         offset, length = _offset(session, part), session.length
         state = _state_headers(session, offset)
         if claimed != offset:
-            raise ApiError(
+            raise ServiceError(
                 409,
                 "offset_mismatch",
                 f"送信位置が違います(受信済み {offset} バイト)。HEAD で確認して再開してください。",
@@ -332,11 +332,11 @@ async def upload_bytes(
         remaining = length - offset
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > remaining:
-            raise ApiError(413, "too_large", f"Upload-Length を超えています(残り {remaining} バイト)。")
+            raise ServiceError(413, "too_large", f"Upload-Length を超えています(残り {remaining} バイト)。")
         received = await _receive(request, part, remaining)
         if received.too_much:
             await run_in_threadpool(os.truncate, part, offset)
-            raise ApiError(413, "too_large", f"Upload-Length を超えています(残り {remaining} バイト)。")
+            raise ServiceError(413, "too_large", f"Upload-Length を超えています(残り {remaining} バイト)。")
         offset += received.written
         if received.interrupted or offset < length:
             await run_in_threadpool(_save_offset, db, session, offset)
@@ -345,7 +345,7 @@ async def upload_bytes(
             return Response(status_code=204, headers={**state, "Upload-Offset": str(offset)})
         try:
             recording_id = await run_in_threadpool(_complete, db, device, upload_id, part, storage, request)
-        except ApiError as error:
+        except ServiceError as error:
             if error.status in (413, 415):
                 remove_lock = True  # the upload is gone: refused
             raise
@@ -413,7 +413,7 @@ def _complete(db: Session, device: Device, upload_id: str, part: Path, storage: 
         return _mark_finished(db, upload_id, existing)
     try:
         info = probe_upload(part)  # refused: the file is deleted
-    except ApiError:
+    except ServiceError:
         part.unlink(missing_ok=True)
         db.delete(session)
         db.commit()
@@ -460,7 +460,14 @@ def _complete(db: Session, device: Device, upload_id: str, part: Path, storage: 
     assert recording.id is not None
     recording_id = recording.id
     _mark_finished(db, upload_id, recording)
-    audit(db, "recording.upload", device=device, recording_id=recording_id, detail=f"tus {upload_id}", request=request)
+    audit(
+        db,
+        "recording.upload",
+        device=device,
+        recording_id=recording_id,
+        detail=f"tus {upload_id}",
+        ip=client_ip(request),
+    )
     log.info("upload %s from device %s stored as recording %s", upload_id, device.id, recording_id)
     return recording_id
 
@@ -498,7 +505,7 @@ async def terminate_upload(upload_id: str, db: DbSession, device: CurrentDevice)
         session = await run_in_threadpool(_fresh_session, db, device, upload_id)
         if session.completed_at is not None:
             message = "送信済みの録音は取り消せません。録音の削除は画面から行ってください。"
-            raise ApiError(409, "upload_finished", message)
+            raise ServiceError(409, "upload_finished", message)
         await run_in_threadpool(_remove, db, session, _part(storage, upload_id))
         removed = True
     finally:

@@ -44,7 +44,7 @@ def _postgres_database() -> Iterator[str]:
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        from api.db import engine_for
+        from service.db import engine_for
 
         engine_for.cache_clear()
         with admin.connect() as conn:
@@ -69,9 +69,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 @pytest.fixture
 def service_env(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The service's settings for this test, in the environment (as `kiroku serve` would read them)."""
-    from api.db import engine_for
-    from api.queue import celery_app
-    from api.settings import get_settings
+    from service.db import engine_for
+    from service.queue import celery_app
+    from service.settings import get_settings
 
     env = {
         "KIROKU_DATABASE_URL": backend.database_url,
@@ -94,9 +94,9 @@ def service_env(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.fixture
 def engine(service_env: dict[str, str]) -> Engine:
-    from api.bootstrap import prepare
-    from api.db import get_engine
-    from api.settings import get_settings
+    from service.bootstrap import prepare
+    from service.db import get_engine
+    from service.settings import get_settings
 
     prepare(get_settings())
     return get_engine()
@@ -122,9 +122,9 @@ class World:
 def world(engine: Engine) -> World:
     from sqlmodel import Session
 
-    from api.accounts import add_user
     from api.app import create_app
-    from api.models import Role
+    from service.accounts import add_user
+    from service.models import Role
 
     with Session(engine) as db:
         for dep, suffix in (("北区役所 保健福祉課", "kita"), ("財政局 税務部", "zaisei")):

@@ -17,8 +17,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from api.jobs import latest_job
-from api.models import JobStatus, MinutesRevision, Recording, TranscriptRecord, utcnow
+from service.jobs import latest_job
+from service.models import JobStatus, MinutesRevision, Recording, TranscriptRecord, utcnow
 from transcriber.transcript import Segment, Speaker, Transcript, Word
 
 # A message users read has Japanese in it (kana or kanji), not only English.

@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from api.accounts import add_device
-from api.jobs import latest_job
-from api.minutes import current_minutes
-from api.models import (
+from service.accounts import add_device
+from service.jobs import latest_job
+from service.minutes import current_minutes
+from service.models import (
     AuditEvent,
     Department,
     Dictionary,
@@ -44,7 +44,7 @@ from api.models import (
     User,
     utcnow,
 )
-from api.search import index_recording
+from service.search import index_recording
 from tests.conftest import SINGLE
 from tests.service.conftest import World
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from api.models import AuditEvent, utcnow
+from service.models import AuditEvent, utcnow
 from tests.conftest import SINGLE
 from tests.service.conftest import World
 

@@ -9,7 +9,7 @@ import sys
 from sqlmodel import Session, select
 
 from api.auth import SESSION_COOKIE
-from api.models import ApiToken, User
+from service.models import ApiToken, User
 from tests.service.conftest import PASSWORD, World
 
 

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.alerts import check_cap
-from api.dashboard import dashboard, era_label
-from api.models import Department, Recording, TranscriptRecord, UsageAlert, User
-from api.settings import get_settings
-from api.usage import new_usage_record
+from service.alerts import check_cap
+from service.dashboard import dashboard, era_label
+from service.models import Department, Recording, TranscriptRecord, UsageAlert, User
+from service.settings import get_settings
+from service.usage import new_usage_record
 from tests.service.conftest import World
 
 # (UTC time, department user, source, kind, seconds)

@@ -29,9 +29,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from api.models import AuditEvent, Device, Job, Recording, UploadSession, UsageRecord
 from api.tus import encode_metadata, parse_metadata
 from kiroku.device_push import EXIT_GAVE_UP, EXIT_KEY, EXIT_REFUSED, backoff_delay
+from service.models import AuditEvent, Device, Job, Recording, UploadSession, UsageRecord
 from tests.conftest import DIALOGUE, load_pcm
 from tests.service.hardening import JAPANESE, tiny_wav
 from tests.service.processes import Process, free_port, service_process_env, start_server, wait_until_up
@@ -59,8 +59,8 @@ class Devices:
 
 @pytest.fixture
 def devices(engine: Engine) -> Devices:
-    from api.accounts import add_device
     from api.app import create_app
+    from service.accounts import add_device
 
     with Session(engine) as db:
         kita, kita_key = add_device(db, "北区役所 第1会議室", "北区役所 保健福祉課")
@@ -110,10 +110,10 @@ def test_upload_metadata_pairs() -> None:
     header = encode_metadata({"filename": "会議 録音.wav", "title": "予算, 説明会"}) + ",empty"
     assert parse_metadata(header) == {"filename": "会議 録音.wav", "title": "予算, 説明会", "empty": ""}
     assert parse_metadata("") == {}
-    from api.errors import ApiError
+    from service.errors import ServiceError
 
     for bad in ("filename !!!", "a b c", "a YQ==,a YQ==", "bad key YQ==", "x /w==", ",".join(["k YQ=="] * 40)):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(ServiceError) as caught:
             parse_metadata(bad)
         assert caught.value.status == 400 and JAPANESE.search(caught.value.message)
 
@@ -339,8 +339,8 @@ def test_other_device_bad_key_and_protocol_errors(devices: Devices) -> None:
         assert refused.status_code == 401 and JAPANESE.search(refused.json()["detail"])
         assert refused.headers["Tus-Resumable"] == "1.0.0"
         assert patch(client, key or "", url, 1000, audio[1000:]).status_code == 401
-    from api.accounts import add_token, add_user
-    from api.models import Role
+    from service.accounts import add_token, add_user
+    from service.models import Role
 
     with Session(devices.engine) as db:  # a user's bearer token is not a device key
         add_user(db, "clerk_kita", Role.clerk, "北区役所 保健福祉課", "correct-horse-battery")
@@ -500,7 +500,7 @@ def push_env(key: str) -> dict[str, str]:
 
 @pytest.fixture
 def device_key(engine: Engine) -> str:
-    from api.accounts import add_device
+    from service.accounts import add_device
 
     with Session(engine) as db:
         _device, key = add_device(db, "都島区役所 大会議室", "都島区役所 市民協働課")

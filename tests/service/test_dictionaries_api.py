@@ -12,9 +12,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from api.models import AuditEvent, Department, DictionaryTerm, Recording, User
 from dictionaries.csv_io import parse_csv
 from dictionaries.terms import Term
+from service.models import AuditEvent, Department, DictionaryTerm, Recording, User
 from tests.service.conftest import World
 from worker.runner import terms_for
 

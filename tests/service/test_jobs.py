@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.maintenance import purge_expired_audio, requeue_stale, resend_queued
-from api.models import Job, Recording, TranscriptRecord, utcnow
+from service.maintenance import purge_expired_audio, requeue_stale, resend_queued
+from service.models import Job, Recording, TranscriptRecord, utcnow
 from tests.conftest import DIALOGUE, SINGLE
 from tests.service.conftest import World, run_queued_job
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from api.models import Recording
+from service.models import Recording
 from tests.conftest import SINGLE
 from tests.service.conftest import World, run_queued_job
 from tests.service.hardening import wav_header

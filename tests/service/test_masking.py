@@ -12,8 +12,8 @@ import pytest
 from docx import Document
 from sqlmodel import Session, col, select
 
-from api.masking import KINDS, MASK, find_personal_data, mask, name_variants
-from api.models import AuditEvent, DictionaryTerm, PublicationCopy
+from service.masking import KINDS, MASK, find_personal_data, mask, name_variants
+from service.models import AuditEvent, DictionaryTerm, PublicationCopy
 from tests.service.conftest import World
 from tests.service.test_search import transcribed
 

@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from api.models import Job, UsageRecord
+from service.models import Job, UsageRecord
 from tests.conftest import DIALOGUE, SINGLE
 from tests.service.conftest import World, run_queued_job
 
@@ -109,7 +109,7 @@ def test_session_needs_csrf_header_but_bearer_does_not(world: World) -> None:
     assert _upload(clerk).status_code == 403
     from sqlmodel import Session as DbSession
 
-    from api.accounts import add_token
+    from service.accounts import add_token
 
     with DbSession(world.engine) as db:
         token = add_token(db, "clerk_kita")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
-from api.maintenance import purge_expired_audio
-from api.models import AuditEvent, Job, JobStatus, SearchSegment, UsageRecord
+from service.maintenance import purge_expired_audio
+from service.models import AuditEvent, Job, JobStatus, SearchSegment, UsageRecord
 from tests.conftest import DIALOGUE, SINGLE
 from tests.service.conftest import World, run_queued_job
 from tests.web.transcripts import meeting, store_finished
@@ -39,7 +39,7 @@ def _run_relabel(world: World, storage: Path, job_id: int) -> JobStatus | None:
 @pytest.fixture
 def diarizing(monkeypatch: pytest.MonkeyPatch, service_env: dict[str, str]) -> Path:
     """The worker's settings with the embedded diarizer on; the storage folder."""
-    from api.settings import get_settings
+    from service.settings import get_settings
 
     monkeypatch.setenv("KIROKU_DIARIZATION", "embedded")
     get_settings.cache_clear()

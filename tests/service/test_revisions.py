@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from api.models import AuditEvent, MinutesRevision, utcnow
+from service.models import AuditEvent, MinutesRevision, utcnow
 from tests.service.conftest import World
 from tests.web.transcripts import meeting, store_finished
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from api.models import AuditEvent, Job, SearchDocument, TranscriptRecord
-from api.search import SearchError, kanji_numerals, normalise, query_terms
 from dictionaries.correction import Corrector
 from dictionaries.terms import Term
+from service.models import AuditEvent, Job, SearchDocument, TranscriptRecord
+from service.search import SearchError, kanji_numerals, normalise, query_terms
 from tests.conftest import SINGLE
 from tests.service.conftest import World, run_queued_job
 from transcriber.terminology import apply_terms
@@ -168,7 +168,7 @@ def test_search_ranks_highlights_follows_edits_and_keeps_departments_apart(
 def test_search_indexes_what_was_stored_before_the_index(world: World, service_env: dict[str, str]) -> None:
     recording_id = transcribed(world, service_env, "clerk_kita", ["杭全の公園について。"])
     with Session(world.engine) as db:  # as if stored before migration 0003: not in the index
-        from api.search import _remove
+        from service.search import _remove
 
         _remove(db, recording_id)
         db.commit()

@@ -26,10 +26,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from starlette import formparsers
 
-from api.accounts import add_token
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
-from api.models import ApiToken, AuditEvent, Dictionary, Job, Recording, User
-from api.settings import get_settings
+from service.accounts import add_token
+from service.models import ApiToken, AuditEvent, Dictionary, Job, Recording, User
+from service.settings import get_settings
 from tests.conftest import Encoding, encode
 from tests.service.conftest import World, run_queued_job
 from tests.service.hardening import (

@@ -11,7 +11,7 @@ from docx import Document
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.models import Job, UsageRecord
+from service.models import Job, UsageRecord
 from tests.conftest import DIALOGUE, ENCODINGS, SINGLE, encode, load_pcm
 from tests.service.processes import Process, login, poll_status, service_process_env, start_server
 
@@ -25,8 +25,8 @@ def test_upload_poll_transcript_docx_usage(engine: Engine, service_env: dict[str
     # The engine fixture already prepared the database (with its own first admin); use a fresh one.
     from sqlmodel import Session as DbSession
 
-    from api.accounts import add_user
-    from api.models import Role
+    from service.accounts import add_user
+    from service.models import Role
 
     with DbSession(engine) as db:
         add_user(db, "e2e_clerk", Role.clerk, "港区役所 窓口サービス課", ADMIN_PASSWORD)
@@ -72,8 +72,8 @@ def test_worker_killed_mid_job_is_requeued_and_counted_once(
     engine: Engine, service_env: dict[str, str], tmp_path: Path
 ) -> None:
     env = service_process_env(service_env)
-    from api.accounts import add_user
-    from api.models import Role
+    from service.accounts import add_user
+    from service.models import Role
 
     with Session(engine) as db:
         add_user(db, "fault_clerk", Role.clerk, "都島区役所 市民協働課", ADMIN_PASSWORD)

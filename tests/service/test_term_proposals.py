@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.models import AuditEvent, Dictionary, DictionaryTerm, Recording
 from dictionaries.correction import Corrector
 from dictionaries.reading import reading_of
+from service.models import AuditEvent, Dictionary, DictionaryTerm, Recording
 from tests.service.conftest import World
 from tests.service.test_search import transcribed
 from worker.runner import terms_for

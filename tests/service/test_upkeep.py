@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 from sqlmodel import Session, select
 
-from api.models import Recording, UploadSession, utcnow
+from service.models import Recording, UploadSession, utcnow
 from tests.service.processes import Process, free_port, service_process_env, wait_until_up
 from tests.service.test_device_uploads import UPLOADS, create, head, patch
 
@@ -40,8 +40,8 @@ class Device:
 
 @pytest.fixture
 def device(engine: Engine, service_env: dict[str, str]) -> Device:
-    from api.accounts import add_device
     from api.app import create_app
+    from service.accounts import add_device
 
     with Session(engine) as db:
         added, key = add_device(db, "北区役所 第1会議室", "北区役所 保健福祉課")
@@ -53,7 +53,7 @@ def device(engine: Engine, service_env: dict[str, str]) -> Device:
 
 
 def test_an_upload_past_2_gib_is_accepted_and_its_sizes_stored(device: Device, backend: Any) -> None:
-    from api.settings import get_settings
+    from service.settings import get_settings
 
     limit = get_settings().max_upload_bytes
     assert limit > OLD_COLUMN_LIMIT  # the default 4 GB
@@ -133,7 +133,7 @@ def _rows(engine: Engine) -> set[str]:
 
 
 def test_abandoned_uploads_are_deleted_with_their_bytes(device: Device, caplog: pytest.LogCaptureFixture) -> None:
-    from api.maintenance import purge_abandoned_uploads
+    from service.maintenance import purge_abandoned_uploads
 
     folder = device.storage / "uploads"
     stalled = _start(device, "stalled", b"\1" * 3000)  # bytes arrived 8 days ago, then nothing
@@ -153,7 +153,7 @@ def test_abandoned_uploads_are_deleted_with_their_bytes(device: Device, caplog: 
     (folder / f"{stalled}.lock").touch()  # left by its last PATCH
     assert (folder / f"{stalled}.part").stat().st_size == 3000
 
-    caplog.set_level(logging.INFO, logger="api.maintenance")
+    caplog.set_level(logging.INFO, logger="service.maintenance")
     lock = os.open(folder / f"{busy}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -173,7 +173,7 @@ def test_abandoned_uploads_are_deleted_with_their_bytes(device: Device, caplog: 
     assert patch(device.client, device.key, f"{UPLOADS}/{recent}", 2000, b"\4" * 10).status_code == 204
 
     # Logged: how many and how much, never the titles or names in the uploads' metadata.
-    logged = [r.getMessage() for r in caplog.records if r.name == "api.maintenance"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "service.maintenance"]
     assert logged == ["uploads: deleted 2 abandoned for 7 days (3000 bytes)"]
 
     # Once the PATCH is done, the next round takes the busy one too.
@@ -182,8 +182,8 @@ def test_abandoned_uploads_are_deleted_with_their_bytes(device: Device, caplog: 
 
 
 def test_upkeep_takes_the_abandonment_time_from_the_settings(device: Device, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.maintenance import Upkeep, run_once
-    from api.settings import get_settings
+    from service.maintenance import Upkeep, run_once
+    from service.settings import get_settings
 
     upload_id = _start(device, "two-days", b"\5" * 100)
     _age(device, upload_id, 2)
@@ -205,7 +205,7 @@ def test_the_migrations_build_exactly_the_models(engine: Engine, service_env: di
     from alembic import command
     from alembic.config import Config
 
-    from api.db import MIGRATIONS
+    from service.db import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -225,7 +225,7 @@ def test_the_migrations_build_exactly_the_models(engine: Engine, service_env: di
 def test_a_failed_indexing_is_logged_without_the_text(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import api.search
+    import service.search
 
     secret = "生活保護の申請について山田花子さんから相談"
 
@@ -233,10 +233,10 @@ def test_a_failed_indexing_is_logged_without_the_text(
         # What a database error says: the statement and its parameters, i.e. the recording's text.
         raise DataError("INSERT INTO searchsegment (text) VALUES (%(text)s)", {"text": secret}, ValueError("too long"))
 
-    monkeypatch.setattr(api.search, "_index", failing)
+    monkeypatch.setattr(service.search, "_index", failing)
     caplog.set_level(logging.INFO)
     with Session(engine) as db:
-        assert api.search.index_recording(db, 42) is False
+        assert service.search.index_recording(db, 42) is False
     formatter = logging.Formatter()
     shown = [
         r.getMessage() + (formatter.formatException(r.exc_info) if r.exc_info else "")

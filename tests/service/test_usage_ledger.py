@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from api.models import Department, Job, JobStatus, Recording, UsageRecord, utcnow
-from api.usage import add_usage_once, new_usage_record, tokyo_month
+from service.models import Department, Job, JobStatus, Recording, UsageRecord, utcnow
+from service.usage import add_usage_once, new_usage_record, tokyo_month
 from tests.conftest import SINGLE
 from tests.service.conftest import World, run_queued_job
 from transcriber.transcript import Transcript
@@ -224,7 +224,7 @@ def test_a_recording_counts_once(world: World, monkeypatch: pytest.MonkeyPatch) 
 
     # Two workers finishing at once both see "no usage yet": the unique key refuses the second insert,
     # and only that insert is rolled back, not the rest of the transaction.
-    monkeypatch.setattr("api.usage.has_usage", lambda db, recording_id: False)
+    monkeypatch.setattr("service.usage.has_usage", lambda db, recording_id: False)
     with Session(world.engine) as db:
         again = db.get(Recording, recording_id)
         assert again is not None

@@ -84,8 +84,8 @@ class Site:
 
 @pytest.fixture
 def site_factory(engine: Engine, service_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Site]]:
-    from api.accounts import add_user
-    from api.models import Role
+    from service.accounts import add_user
+    from service.models import Role
 
     with Session(engine) as db:
         add_user(db, "web_clerk", Role.clerk, DEPARTMENT, PASSWORD, display_name="山田 花子")

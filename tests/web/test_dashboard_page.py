@@ -96,9 +96,9 @@ class UsageSite:
 
 
 def _seed(engine: Any) -> None:
-    from api.accounts import add_user, department_named
-    from api.models import Recording, Role, TranscriptRecord
-    from api.usage import new_usage_record
+    from service.accounts import add_user, department_named
+    from service.models import Recording, Role, TranscriptRecord
+    from service.usage import new_usage_record
 
     now = datetime.now(UTC)
     with Session(engine) as db:
@@ -144,10 +144,10 @@ def _seed(engine: Any) -> None:
 @pytest.fixture(scope="module")
 def usage_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UsageSite]:
     """One `kiroku serve` on SQLite for the module, with the ledger above."""
-    from api.bootstrap import prepare
-    from api.db import engine_for, get_engine
-    from api.queue import celery_app
-    from api.settings import get_settings
+    from service.bootstrap import prepare
+    from service.db import engine_for, get_engine
+    from service.queue import celery_app
+    from service.settings import get_settings
 
     tmp = tmp_path_factory.mktemp("usage")
     env = {
@@ -390,8 +390,8 @@ def test_clerks_get_403(usage_site: UsageSite, browser: Any) -> None:
 
 def test_the_ledger_is_what_the_figures_say(usage_site: UsageSite) -> None:
     """The seeded ledger itself, so the hand-computed figures above cannot drift from it."""
-    from api.db import get_engine
-    from api.models import UsageRecord
+    from service.db import get_engine
+    from service.models import UsageRecord
 
     with Session(get_engine()) as db:
         records = db.exec(select(UsageRecord).where(UsageRecord.month == "2025-04")).all()

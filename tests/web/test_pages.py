@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.accounts import add_user
-from api.models import AuditEvent, Role
+from service.accounts import add_user
+from service.models import AuditEvent, Role
 from tests.service.conftest import PASSWORD
 from tests.web.conftest import DEPARTMENT, OTHER_DEPARTMENT
 from tests.web.transcripts import meeting, store_finished

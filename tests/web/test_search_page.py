@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.search import index_recording
+from service.search import index_recording
 from tests.service.conftest import PASSWORD
 from tests.web.conftest import Site, shoot, watch_errors
 from tests.web.transcripts import store_finished

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from api.models import DictionaryTerm, Recording
 from dictionaries.correction import Corrector
+from service.models import DictionaryTerm, Recording
 from tests.conftest import SINGLE
 from tests.service.conftest import PASSWORD
 from tests.service.processes import login as api_login

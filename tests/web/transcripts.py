@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.models import Department, Job, JobStatus, Recording, TranscriptRecord, User
+from service.models import Department, Job, JobStatus, Recording, TranscriptRecord, User
 from transcriber.transcript import Transcript
 
 PHRASES = [

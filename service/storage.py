@@ -8,13 +8,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import Headers
-from starlette.types import Message, Receive, Scope, Send
-
-from api.errors import ApiError
-from api.settings import get_settings
+from service.errors import ServiceError
 from transcriber.audio import AudioInfo, probe
 from transcriber.errors import AudioTooLong, KirokuError
 
@@ -31,7 +25,7 @@ _NAME_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2
 MAX_NAME = 300  # Recording.original_filename
 # The form's other fields of an upload: at most this many, each at most this large.
 MAX_FORM_FIELDS, MAX_FORM_PART = 64, 64 * 1024
-_FORM_ALLOWANCE = (MAX_FORM_FIELDS + 1) * MAX_FORM_PART  # those fields and the multipart framing
+FORM_ALLOWANCE = (MAX_FORM_FIELDS + 1) * MAX_FORM_PART  # those fields and the multipart framing
 
 
 def audio_dir(storage: Path) -> Path:
@@ -65,8 +59,8 @@ def new_audio_name(original_filename: str) -> str:
     return uuid.uuid4().hex + (suffix if suffix in AUDIO_SUFFIXES else "")
 
 
-def too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"ファイルが大きすぎます(上限 {_size(limit)})。")
+def too_large(limit: int) -> ServiceError:
+    return ServiceError(413, "too_large", f"ファイルが大きすぎます(上限 {_size(limit)})。")
 
 
 def _size(limit: int) -> str:
@@ -74,50 +68,6 @@ def _size(limit: int) -> str:
         if limit >= size:
             return f"{limit / size:.1f} {unit}"
     return f"{limit} バイト"
-
-
-class UploadRoute(APIRoute):
-    """A route whose request body may not exceed the upload limit (plus the form's other fields).
-
-    Checked as the body arrives, by its Content-Length at once or else by counting, so an oversize
-    upload is refused before it is spooled whole to a temporary file (which happens before the
-    endpoint runs).
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().handle(scope, receive, send)
-            return
-        upload_limit = get_settings().max_upload_bytes
-        limit = upload_limit + _FORM_ALLOWANCE
-        refusal = too_large(upload_limit)
-        answer = JSONResponse({"detail": refusal.message, "code": refusal.code}, status_code=413)
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            await answer(scope, receive, send)
-            return
-        received, exceeded = 0, False
-
-        async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                exceeded = True
-                raise refusal
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not exceeded:  # the app's own answer to the aborted body is replaced by the 413
-                await send(message)
-
-        try:
-            await super().handle(scope, counting_receive, guarded_send)
-        except Exception:
-            if not exceeded:
-                raise
-        if exceeded:
-            await answer(scope, receive, send)
 
 
 def stream_to_file(source: BinaryIO, target: Path, limit: int) -> int:
@@ -144,10 +94,12 @@ def probe_upload(path: Path) -> AudioInfo:
         info = probe(path)
     except AudioTooLong as error:
         path.unlink(missing_ok=True)
-        raise ApiError(413, "too_long", f"{error.ja}。") from error
+        raise ServiceError(413, "too_long", f"{error.ja}。") from error
     except KirokuError as error:
         path.unlink(missing_ok=True)
-        raise ApiError(415, "not_audio", f"{error.ja}。対応形式: wav, flac, mp3, m4a, ogg, webm, wma, mp4") from error
+        raise ServiceError(
+            415, "not_audio", f"{error.ja}。対応形式: wav, flac, mp3, m4a, ogg, webm, wma, mp4"
+        ) from error
     # A zero duration here may only mean the header does not say (browser webm); the worker decides.
     return info
 

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
-from api.auth import Caller
-from api.errors import not_found
-from api.models import AuditEvent, Device, Recording, Role
+from service.errors import not_found
+from service.models import AuditEvent, Device, Recording, Role, User
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in user, and how they signed in (session | token)."""
+
+    user: User
+    via: str
+
+    @property
+    def role(self) -> Role:
+        return Role(self.user.role)
+
+    @property
+    def user_id(self) -> int:
+        assert self.user.id is not None
+        return self.user.id
 
 
 def can_see(caller: Caller, recording: Recording) -> bool:
@@ -30,10 +47,6 @@ def visible_recording(db: Session, caller: Caller, recording_id: int) -> Recordi
     return recording
 
 
-def client_ip(request: Request | None) -> str:
-    return request.client.host if request is not None and request.client else ""
-
-
 def audit(
     db: Session,
     action: str,
@@ -42,7 +55,7 @@ def audit(
     device: Device | None = None,
     recording_id: int | None = None,
     detail: str = "",
-    request: Request | None = None,
+    ip: str = "",
     commit: bool = True,
 ) -> None:
     """Record one event. Detail holds ids and formats, never transcript text."""
@@ -53,7 +66,7 @@ def audit(
             action=action,
             recording_id=recording_id,
             detail=detail[:2000],
-            ip=client_ip(request),
+            ip=ip,
         )
     )
     if commit:

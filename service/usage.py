@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.models import Department, Recording, UsageRecord, utcnow
+from service.models import Department, Recording, UsageRecord, utcnow
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.models import Job, JobKind, JobStatus, Recording, utcnow
-from api.queue import enqueue
-from api.storage import audio_dir, new_audio_name
+from service.models import Job, JobKind, JobStatus, Recording, utcnow
+from service.queue import enqueue
+from service.storage import audio_dir, new_audio_name
 from transcriber.audio import AudioInfo
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.dashboard import cap_level
-from api.models import Department, Role, UsageAlert, UsageRecord, User, utcnow
-from api.settings import ServiceSettings
+from service.dashboard import cap_level
+from service.models import Department, Role, UsageAlert, UsageRecord, User, utcnow
+from service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from api.accounts import add_user
-from api.db import engine_for, migrate
-from api.models import Dictionary, DictionaryTerm, Role, User
-from api.security import new_password
-from api.settings import ServiceSettings
 from dictionaries.builtin import city_terms
+from service.accounts import add_user
+from service.db import engine_for, migrate
+from service.models import Dictionary, DictionaryTerm, Role, User
+from service.security import new_password
+from service.settings import ServiceSettings
 
 FIRST_ADMIN = "admin"
 FIRST_DEPARTMENT = "デジタル統括室"

@@ -66,8 +66,8 @@ from sqlalchemy import and_, delete, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from api.minutes import current_minutes
-from api.models import Recording, SearchDocument, SearchSegment, TranscriptRecord, utcnow
+from service.minutes import current_minutes
+from service.models import Recording, SearchDocument, SearchSegment, TranscriptRecord, utcnow
 
 log = logging.getLogger(__name__)
 

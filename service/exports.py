@@ -9,7 +9,7 @@ from pathlib import Path
 from docx import Document
 from docx.shared import Pt
 
-from api.minutes import HEADER_FIELDS, Minutes
+from service.minutes import HEADER_FIELDS, Minutes
 from transcriber.formats import clock, render
 
 KIND_TITLES = {"meeting": "会議録", "interview": "面談記録", "negotiation": "交渉記録", "phone": "電話対応記録"}

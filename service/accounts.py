@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from api.models import ApiToken, Department, Device, Role, User
-from api.security import hash_password, new_token, token_digest
+from service.models import ApiToken, Department, Device, Role, User
+from service.security import hash_password, new_token, token_digest
 
 
 class AccountError(ValueError):

@@ -40,7 +40,7 @@ def engine_for(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    from api.settings import get_settings
+    from service.settings import get_settings
 
     return engine_for(get_settings().resolved_database_url())
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
-from api.models import Department, Dictionary, DictionaryTerm, TermProposal, utcnow
 from dictionaries.reading import reading_of
 from dictionaries.terms import Term, is_kana, to_hiragana
+from service.models import Department, Dictionary, DictionaryTerm, TermProposal, utcnow
 
-MAX_ALIASES = 2000  # api.models.DictionaryTerm.aliases
+MAX_ALIASES = 2000  # service.models.DictionaryTerm.aliases
 
 
 def recognised_reading(before: str) -> str:

@@ -1,6 +1,6 @@
-"""Alembic environment: the SQLModel metadata of ``api.models``; batch mode for SQLite.
+"""Alembic environment: the SQLModel metadata of ``service.models``; batch mode for SQLite.
 
-The full-text index keeps objects SQLAlchemy cannot declare (``api.search``, migration 0003): the
+The full-text index keeps objects SQLAlchemy cannot declare (``service.search``, migration 0003): the
 FTS5 table ``searchfts`` with its shadow tables (``searchfts_data``, ``searchfts_idx``, …) on SQLite
 and the GIN index ``ix_searchdocument_grams`` on PostgreSQL. Autogenerate leaves them alone, so
 neither ``alembic revision --autogenerate`` proposes to drop them nor ``alembic check`` reports them.
@@ -17,8 +17,8 @@ from sqlalchemy import Column, Integer
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401  (registers the tables)
-from api.db import make_engine
+import service.models  # noqa: F401  (registers the tables)
+from service.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -14,8 +14,8 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from api.models import Department, Recording, TranscriptRecord, UsageRecord
-from api.usage import fiscal_months, tokyo_time
+from service.models import Department, Recording, TranscriptRecord, UsageRecord
+from service.usage import fiscal_months, tokyo_time
 
 HOURS = 3600.0
 

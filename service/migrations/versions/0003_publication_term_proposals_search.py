@@ -1,6 +1,6 @@
 """publication copies, term proposals, search index
 
-The search index also needs what SQLAlchemy cannot declare (see ``api.search``): on SQLite the
+The search index also needs what SQLAlchemy cannot declare (see ``service.search``): on SQLite the
 FTS5 table ``searchfts`` (bigram tokens, one row per recording), on PostgreSQL a GIN index on
 ``searchdocument.grams``.
 

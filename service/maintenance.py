@@ -22,10 +22,10 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.models import Job, JobStatus, Recording, UploadSession, utcnow
-from api.queue import enqueue
-from api.settings import get_settings
-from api.storage import remove_audio, uploads_dir
+from service.models import Job, JobStatus, Recording, UploadSession, utcnow
+from service.queue import enqueue
+from service.settings import get_settings
+from service.storage import remove_audio, uploads_dir
 
 log = logging.getLogger(__name__)
 

@@ -254,7 +254,7 @@ class AuditEvent(SQLModel, table=True):
 
 
 class PublicationCopy(SQLModel, table=True):
-    """公開用: the masking of one recording's minutes (``api.masking``); the minutes stay unchanged.
+    """公開用: the masking of one recording's minutes (``service.masking``); the minutes stay unchanged.
 
     ``body`` holds the spans (automatic candidates and manual additions, each proposed, confirmed
     or rejected); ``revision`` is the ETag, as for the minutes.
@@ -292,7 +292,7 @@ class TermProposal(SQLModel, table=True):
 
 
 class SearchDocument(SQLModel, table=True):
-    """One recording in the full-text index (``api.search``): what was indexed, its normalised text
+    """One recording in the full-text index (``service.search``): what was indexed, its normalised text
     and its bigrams.
 
     ``norm`` holds the normalised text of the recording's rows (``SearchSegment``, in ``ordinal``

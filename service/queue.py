@@ -41,7 +41,7 @@ def celery_app(broker_url: str) -> Celery:
 
 
 def get_celery() -> Celery:
-    from api.settings import get_settings
+    from service.settings import get_settings
 
     return celery_app(get_settings().resolved_broker_url())
 

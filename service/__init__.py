@@ -1,0 +1,1 @@
+"""The domain: recordings, jobs, minutes, usage, dictionaries, publication, search. No web framework."""
