@@ -1,4 +1,4 @@
-"""The served application: the API with the web pages mounted on it (web → api, never the reverse)."""
+"""The served application: the API with the web pages mounted on it (api serves web; web knows only the domain)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 def build_app(upkeep: bool = False) -> FastAPI:
     from api.app import create_app
-    from web.pages import mount
+    from api.routes.pages import mount
 
     app = create_app(upkeep=upkeep)
     mount(app)

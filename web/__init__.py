@@ -1,2 +1,2 @@
 """The clerks' Japanese web pages (issue 6), served with the API: Jinja2 shells in ``templates/``,
-vanilla ES modules and CSS in ``static/`` (no build step, no CDN). ``web.pages.mount`` adds them."""
+vanilla ES modules and CSS in ``static/`` (no build step, no CDN). ``api.routes.pages`` serves them."""
