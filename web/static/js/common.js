@@ -111,22 +111,9 @@ export function errorText(error) {
 // --- formats ---------------------------------------------------------------------------------------
 
 const TOKYO = "Asia/Tokyo";
-const dateTimeFormat = new Intl.DateTimeFormat("ja-JP", {
-  timeZone: TOKYO,
-  year: "numeric",
-  month: "numeric",
-  day: "numeric",
-  weekday: "short",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-const dateFormat = new Intl.DateTimeFormat("ja-JP", {
-  timeZone: TOKYO,
-  year: "numeric",
-  month: "numeric",
-  day: "numeric",
-  weekday: "short",
-});
+const DATE_PARTS = { timeZone: TOKYO, year: "numeric", month: "numeric", day: "numeric", weekday: "short" };
+const dateTimeFormat = new Intl.DateTimeFormat("ja-JP", { ...DATE_PARTS, hour: "2-digit", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat("ja-JP", DATE_PARTS);
 const timeFormat = new Intl.DateTimeFormat("ja-JP", { timeZone: TOKYO, hour: "2-digit", minute: "2-digit" });
 
 /** A server time (aware ISO, or naive meaning UTC) as a Date; null when empty or unreadable. */
@@ -210,11 +197,29 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));
   }
+  return appendChildren(el, children);
+}
+
+/** Append ``children`` (nodes, text, nested arrays; null, undefined and false skipped) to ``el``. */
+export function appendChildren(el, children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+export const $ = (id) => document.getElementById(id);
+
+/** Whether the browser can paint ranges with the CSS Custom Highlight API (find marks, review places). */
+export const HIGHLIGHTS = typeof CSS !== "undefined" && "highlights" in CSS && typeof Highlight !== "undefined";
+
+/** Character offset of the DOM position (``node``, ``offset``) inside the text of element ``el``. */
+export function textOffset(el, node, offset) {
+  const before = document.createRange();
+  before.selectNodeContents(el);
+  before.setEnd(node, offset);
+  return before.toString().length;
 }
 
 // --- page furniture --------------------------------------------------------------------------------
@@ -300,9 +305,24 @@ function filenameFrom(disposition, fallback) {
 
 /** Hand a fetched export to the browser as a download through the page's hidden link. */
 export async function saveDownload(response, link, fallback) {
-  const url = URL.createObjectURL(await response.blob());
+  offerBlob(await response.blob(), link, filenameFrom(response.headers.get("content-disposition"), fallback));
+}
+
+/** Hand ``blob`` to the browser as a download named ``name`` through the page's hidden link. */
+export function offerBlob(blob, link, name) {
+  const url = URL.createObjectURL(blob);
   link.href = url;
-  link.download = filenameFrom(response.headers.get("content-disposition"), fallback);
+  link.download = name;
   link.click();
   setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
+/** Ask before the page is left (reloaded, closed) while ``busy()`` says work would be lost. */
+export function warnBeforeLeaving(busy) {
+  window.addEventListener("beforeunload", (event) => {
+    if (busy()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 }

@@ -1,12 +1,11 @@
 // 辞書: the terminology dictionaries (city-wide and the department's): list, create, terms (add, edit,
 // delete), CSV import and export, all through /api/v1/dictionaries; and the 「辞書に追加」 proposals
 // clerks made in the editor, accepted or rejected here (/api/v1/term-proposals).
-import { announce, api, errorText, formatDate, h, initLayout, saveDownload, showMessage } from "./common.js";
+import { $, announce, api, errorText, formatDate, h, initLayout, saveDownload, showMessage } from "./common.js";
 
 initLayout();
 
 const MAX_SHOWN = 500;
-const $ = (id) => document.getElementById(id);
 const els = {
   list: $("dict-list"),
   error: $("dict-error"),

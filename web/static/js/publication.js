@@ -6,6 +6,7 @@
 // conflict with someone else's save loses nothing. The original minutes are never written from here.
 // Record text is always put in the page as text nodes, never as HTML.
 import {
+  $,
   ApiError,
   announce,
   api,
@@ -16,6 +17,8 @@ import {
   pageData,
   saveDownload,
   showMessage,
+  textOffset,
+  warnBeforeLeaving,
 } from "./common.js";
 
 initLayout();
@@ -38,7 +41,6 @@ const STATUS_NAMES = { proposed: "未確認", confirmed: "隠す", rejected: "�
 const STATUS_WEIGHT = { rejected: 0, proposed: 1, confirmed: 2 };
 const HEADER_LABELS = Object.fromEntries(DATA.header_fields || []);
 
-const $ = (id) => document.getElementById(id);
 const els = {
   state: $("pub-state"),
   save: $("pub-save"),
@@ -402,14 +404,8 @@ function selectedRange() {
   const first = fieldOf(range.startContainer);
   const last = fieldOf(range.endContainer);
   if (!first || first !== last) return { error: "隠す範囲は、一つの発言(または一つの項目)の中で選んでください。" };
-  const offset = (node, at) => {
-    const before = document.createRange();
-    before.selectNodeContents(first);
-    before.setEnd(node, at);
-    return before.toString().length;
-  };
-  let start = offset(range.startContainer, range.startOffset);
-  let end = offset(range.endContainer, range.endOffset);
+  let start = textOffset(first, range.startContainer, range.startOffset);
+  let end = textOffset(first, range.endContainer, range.endOffset);
   const text = state.fields.get(first.dataset.target) || "";
   while (start < end && /\s/.test(text[start])) start += 1; // spaces picked up at the edges
   while (end > start && /\s/.test(text[end - 1])) end -= 1;
@@ -907,11 +903,6 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-window.addEventListener("beforeunload", (event) => {
-  if (dirty()) {
-    event.preventDefault();
-    event.returnValue = "";
-  }
-});
+warnBeforeLeaving(dirty);
 
 load();

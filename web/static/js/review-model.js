@@ -26,7 +26,8 @@ const FLAG_REASONS = {
   silence: "話し声のない部分に文字が書かれています。音声にない言葉かもしれません。",
   caption: "「ご視聴ありがとうございました」のような、音声にないことが多い決まり文句です。",
 };
-export const KIND_LABELS = { low: "要確認の語", corr: "辞書による修正", flag: "音声にない言葉の疑い" };
+// What kind of place to check a review place is (not a recording's kind: those are common.js KIND_LABELS).
+export const PLACE_KIND_LABELS = { low: "要確認の語", corr: "辞書による修正", flag: "音声にない言葉の疑い" };
 
 function number(value, fallback) {
   const n = Number(value);
@@ -149,8 +150,8 @@ function reasonsOf(p) {
 
 /** The label of a place's kind(s) for the badge. */
 export function placeLabel(p) {
-  if (p.kinds.includes("flag")) return FLAG_LABELS[p.flag] || KIND_LABELS.flag;
-  return KIND_LABELS[p.kinds[0]] || "要確認";
+  if (p.kinds.includes("flag")) return FLAG_LABELS[p.flag] || PLACE_KIND_LABELS.flag;
+  return PLACE_KIND_LABELS[p.kinds[0]] || "要確認";
 }
 
 // --- alignment of the machine's text with the edited one ------------------------------------------

@@ -5,10 +5,8 @@
 //
 // "確認済み" is remembered in this browser only (localStorage, per recording): it is the clerk's own
 // progress through the list, not part of the minutes, and losing it costs only a second look.
-import { announce, formatClock, h } from "./common.js";
+import { $, HIGHLIGHTS, announce, formatClock, h } from "./common.js";
 import { LEAD_SECONDS, TAIL_SECONDS, locatePlace, placeLabel, placesFrom, prepareMachine } from "./review-model.js";
-
-const HIGHLIGHTS = typeof CSS !== "undefined" && "highlights" in CSS && typeof Highlight !== "undefined";
 
 /**
  * The review walk of one editor page. ``ed`` is what it needs from the editor: segs(), rowOf(seg),
@@ -17,7 +15,6 @@ const HIGHLIGHTS = typeof CSS !== "undefined" && "highlights" in CSS && typeof H
  * storageKey.
  */
 export function createReview(ed) {
-  const $ = (id) => document.getElementById(id);
   const els = {
     bar: $("review-bar"),
     toggle: $("review-open"),

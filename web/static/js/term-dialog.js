@@ -4,14 +4,13 @@
 //
 // The reading: the API reads what the recogniser wrote when no reading is sent (クマタ → くまた), so
 // the field is pre-filled here only when that is plain kana, and otherwise left empty for the API.
-import { announce, api, errorText } from "./common.js";
+import { $, announce, api, errorText } from "./common.js";
 import { kanaReading } from "./review-model.js";
 
 const STATS = "/api/v1/term-proposals/stats";
 
 /** The 「辞書に追加」 dialog of the editor page; ``onDone(message)`` shows the outcome on the page. */
 export function createTermDialog({ recordingId, onDone }) {
-  const $ = (id) => document.getElementById(id);
   const dialog = $("term-dialog");
   const form = $("term-dialog-form");
   const fields = {

@@ -290,6 +290,36 @@ export function findAll(segments, query, limit = 20000) {
   return found;
 }
 
+const KANJI_DIGITS = "〇一二三四五六七八九";
+
+/** Text folded for matching (full/half width, kana, kanji digits), with each folded character's source index. */
+export function fold(text) {
+  let out = "";
+  const from = [];
+  for (let i = 0; i < text.length; i++) {
+    const digit = KANJI_DIGITS.indexOf(text[i]);
+    let piece = digit >= 0 ? String(digit) : text[i].normalize("NFKC").toLowerCase();
+    piece = piece.replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60));
+    out += piece;
+    for (let k = 0; k < piece.length; k++) from.push(i);
+  }
+  return { out, from };
+}
+
+/** Where ``query`` is, folded, in segment ``index`` or its neighbours (the nearest first): {index, start, end}. */
+export function findNear(segments, index, query) {
+  const q = fold(query).out;
+  if (!q) return null;
+  for (const k of [index, index + 1, index - 1, index + 2, index - 2]) {
+    const seg = segments[k];
+    if (!seg) continue;
+    const folded = fold(seg.text);
+    const at = folded.out.indexOf(q);
+    if (at >= 0) return { index: k, start: folded.from[at], end: folded.from[at + q.length - 1] + 1 };
+  }
+  return null;
+}
+
 /** The index of the last segment starting at or before ``time`` (segments are in time order). */
 export function segmentAt(segments, time) {
   let lo = 0;

@@ -15,6 +15,7 @@ import {
   pageData,
   showMessage,
   statusMessage,
+  warnBeforeLeaving,
 } from "./common.js";
 
 initLayout();
@@ -427,12 +428,7 @@ async function poll() {
   }
 }
 
-window.addEventListener("beforeunload", (event) => {
-  if (busy) {
-    event.preventDefault();
-    event.returnValue = "";
-  }
-});
+warnBeforeLeaving(() => busy);
 
 loadDictionaries();
 updateSummary();

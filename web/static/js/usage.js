@@ -2,7 +2,7 @@
 // The API counts every month, day and fiscal year in Asia/Tokyo; this page only formats and draws what
 // it returns. Months are handled as "YYYY-MM" strings with integer arithmetic, never as Date objects, so
 // the browser's own time zone can never move a figure to another day or month.
-import { KIND_LABELS, announce, api, errorText, h, initLayout, showMessage } from "./common.js";
+import { $, KIND_LABELS, announce, api, appendChildren, errorText, h, initLayout, showMessage } from "./common.js";
 
 initLayout();
 
@@ -21,7 +21,6 @@ const VIEW_LABELS = {
   quality: "修正率",
 };
 
-const $ = (id) => document.getElementById(id);
 const els = {
   body: $("usage-body"),
   error: $("usage-error"),
@@ -151,11 +150,7 @@ function s(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value !== null && value !== undefined && value !== false) el.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
+  return appendChildren(el, children);
 }
 
 /** SVG text at (x, y). */
