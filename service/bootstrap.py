@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from dictionaries.builtin import city_terms
 from service.accounts import add_user
 from service.db import engine_for, migrate
-from service.models import Dictionary, DictionaryTerm, Role, User
+from service.dictionaries import new_row
+from service.models import Dictionary, Role, User
 from service.security import new_password
 from service.settings import ServiceSettings
 
@@ -46,13 +47,5 @@ def seed_city_dictionary(db: Session) -> None:
     db.flush()
     assert dictionary.id is not None
     for term in city_terms():
-        db.add(
-            DictionaryTerm(
-                dictionary_id=dictionary.id,
-                surface=term.term,
-                reading=term.reading,
-                aliases="|".join(term.aliases),
-                category=term.category,
-            )
-        )
+        db.add(new_row(dictionary.id, term))
     db.commit()

@@ -185,13 +185,14 @@ class Dictionary(SQLModel, table=True):
 
 
 class DictionaryTerm(SQLModel, table=True):
-    """A stored ``dictionaries.terms.Term`` (aliases joined by ``|``)."""
+    """A stored ``dictionaries.terms.Term``; read and written through ``service.dictionaries`` only."""
 
     id: int | None = Field(default=None, primary_key=True)
     dictionary_id: int = Field(foreign_key="dictionary.id", index=True)
     surface: str = Field(max_length=200)
     reading: str = Field(default="", max_length=400)
-    aliases: str = Field(default="", max_length=2000)
+    # The known wrong forms, a JSON list (migration 0006); their size is checked in service.dictionaries.
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     category: str = Field(default="", max_length=100)
 
 

@@ -28,9 +28,8 @@ from sqlmodel import Session, col, select
 
 from dictionaries.terms import Term
 from service.alerts import check_cap
+from service.dictionaries import terms_for
 from service.models import (
-    Dictionary,
-    DictionaryTerm,
     Job,
     JobKind,
     JobStatus,
@@ -153,27 +152,6 @@ class _Progress:
         self.stage, self.last = stage, now
         with self.engine.begin() as conn:
             conn.execute(update(Job).where(*_fenced(self.job_id, self.token)).values(stage=stage, progress=fraction))
-
-
-def terms_for(db: Session, recording: Recording) -> list[Term]:
-    """The recording's chosen dictionaries; none chosen: city-wide plus its department's."""
-    if recording.dictionary_ids:
-        ids = list(recording.dictionary_ids)
-    else:
-        query = select(Dictionary.id).where(
-            (col(Dictionary.department_id).is_(None)) | (col(Dictionary.department_id) == recording.department_id)
-        )
-        ids = [i for i in db.exec(query).all() if i is not None]
-    if not ids:
-        return []
-    rows = db.exec(select(DictionaryTerm).where(col(DictionaryTerm.dictionary_id).in_(ids))).all()
-    terms = []
-    for row in rows:
-        try:
-            terms.append(Term(row.surface, row.reading, tuple(a for a in row.aliases.split("|") if a), row.category))
-        except ValueError:
-            log.warning("skipping unusable term %s", row.id)
-    return terms
 
 
 def _finish(engine: Engine, job_id: int, token: str, status: JobStatus, error: str = "") -> None:

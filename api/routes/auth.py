@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller, DbSession, client_ip, end_session, start_session
+from api.schemas.auth import LoggedIn, Me
 from service.access import Caller, audit
 from service.errors import ServiceError
 from service.models import Department, LoginFailure, User, utcnow
@@ -24,19 +24,8 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
 
 
-def user_view(user: User, department: Department | None) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "display_name": user.display_name or user.name,
-        "role": user.role,
-        "department_id": user.department_id,
-        "department": department.name if department else "",
-    }
-
-
-@router.post("/login", summary="ログイン (セッション Cookie を発行)")
-def login(credentials: Credentials, request: Request, response: Response, db: DbSession) -> dict[str, Any]:
+@router.post("/login", response_model=LoggedIn, summary="ログイン (セッション Cookie を発行)")
+def login(credentials: Credentials, request: Request, response: Response, db: DbSession) -> LoggedIn:
     settings = get_settings()
     window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
     failures = db.exec(
@@ -68,7 +57,7 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
         CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="strict", secure=settings.secure_cookies
     )
     audit(db, "auth.login", caller=Caller(user, "session"), ip=client_ip(request))
-    return {"user": user_view(user, db.get(Department, user.department_id)), "csrf_token": csrf}
+    return LoggedIn(user=Me.of(user, db.get(Department, user.department_id)), csrf_token=csrf)
 
 
 @router.post("/logout", status_code=204, summary="ログアウト")
@@ -80,6 +69,6 @@ def logout(request: Request, db: DbSession, caller: CurrentCaller) -> Response:
     return response
 
 
-@router.get("/me", summary="ログイン中のユーザー")
-def me(db: DbSession, caller: CurrentCaller) -> dict[str, Any]:
-    return user_view(caller.user, db.get(Department, caller.user.department_id))
+@router.get("/me", response_model=Me, summary="ログイン中のユーザー")
+def me(db: DbSession, caller: CurrentCaller) -> Me:
+    return Me.of(caller.user, db.get(Department, caller.user.department_id))

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, func, select
 
 from dictionaries.csv_io import parse_csv
 from dictionaries.terms import Term
+from service.dictionaries import terms_for
 from service.models import AuditEvent, Department, DictionaryTerm, Recording, User
 from tests.service.conftest import World
-from worker.runner import terms_for
 
 D = "/api/v1/dictionaries"
 KITA, ZAISEI = "北区役所 保健福祉課", "財政局 税務部"

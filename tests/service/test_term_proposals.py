@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 
 from dictionaries.correction import Corrector
 from dictionaries.reading import reading_of
+from service.dictionaries import terms_for
 from service.models import AuditEvent, Dictionary, DictionaryTerm, Recording
 from tests.service.conftest import World
 from tests.service.test_search import transcribed
-from worker.runner import terms_for
 
 P = "/api/v1/term-proposals"
 
@@ -65,7 +65,7 @@ def test_accepted_correction_fixes_the_next_recording(world: World, service_env:
         assert row is not None and (row.surface, row.reading, row.aliases, row.category) == (
             "放出",
             "はなてん",
-            "花天",
+            ["花天"],
             "地名",
         )
     assert clerk.post(f"{P}/{proposal['id']}/accept").status_code == 409

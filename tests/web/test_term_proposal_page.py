@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from dictionaries.correction import Corrector
+from service.dictionaries import terms_for
 from service.models import DictionaryTerm, Recording
 from tests.conftest import SINGLE
 from tests.service.conftest import PASSWORD
@@ -20,7 +21,6 @@ from tests.service.processes import login as api_login
 from tests.web.conftest import DEPARTMENT, Site, log_in, shoot, watch_errors
 from tests.web.transcripts import store_finished
 from transcriber.transcript import Transcript
-from worker.runner import terms_for
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,1 @@
+"""The API's answers: the JSON each route returns, declared (response models)."""
