@@ -11,10 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from service.clock import TOKYO
 from service.errors import ServiceError
 from service.minutes import unsafe_character
 from service.models import Kind
@@ -24,7 +24,6 @@ from service.storage import original_name
 VERSION = "1.0.0"
 EXTENSIONS = ("creation", "termination")
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 # Upload-Metadata: at most this many pairs, and this many characters in all (it is one header).
 MAX_METADATA_PAIRS, MAX_METADATA_CHARS = 32, 16 * 1024

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,11 +26,49 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.service.processes import login, service_process_env, start_server
-
 PASSWORD = "bench-password-1"
+
+
+def start_server(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`kiroku serve --no-worker` on a free loopback port, in its own process group; waits for /healthz."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = (tmp / f"serve-{port}.log").open("ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kiroku", "serve", "--port", str(port), "--log-level", "warning", "--no-worker"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped; see {log.name}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit(f"the server did not start; see {log.name}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+
+
+def login(base: str, name: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    response = client.post("/api/v1/auth/login", json={"username": name, "password": password})
+    response.raise_for_status()
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
 
 
 def make_wav(path: Path, megabytes: int) -> Path:
@@ -77,10 +118,7 @@ def main() -> None:
         "KIROKU_ADMIN_PASSWORD": PASSWORD,
         "KIROKU_LOGIN_MAX_FAILURES": "1000",
     }
-    env = service_process_env(service_env)
-    subprocess_env = dict(env)
-    import subprocess
-
+    env = {**os.environ, **service_env}
     subprocess.run(
         [
             sys.executable,
@@ -97,12 +135,11 @@ def main() -> None:
         ],
         input=PASSWORD + "\n",
         text=True,
-        env=subprocess_env,
+        env=env,
         check=True,
         capture_output=True,
     )
-    server, base = start_server(tmp, env, worker=False)
-    assert server.proc is not None
+    server, base = start_server(tmp, env)
     try:
         seed = make_wav(tmp / "seed.wav", 1)
         client = login(base, "bench", PASSWORD)
@@ -155,7 +192,7 @@ def main() -> None:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - wall
-        rss = peak_rss_mb(server.proc.pid)
+        rss = peak_rss_mb(server.pid)
         print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; {os.cpu_count()} cores; {wall:.0f} s")
         print("| measure | value |\n| --- | --- |")
         print(f"| listing requests | {len(latencies)} ({len(latencies) / wall:.0f}/s, {args.listers} clients) |")
@@ -167,7 +204,7 @@ def main() -> None:
         print(f"| errors | {len(errors)} {sorted(set(errors))[:5]} |")
         print(f"| API peak RSS (VmHWM) | {rss:.0f} MB |")
     finally:
-        server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dictionaries.terms import Term, fold_in, is_kana, to_hiragana
+from dictionaries.terms import Term, fold_in
+from dictionaries.text import UNSAFE_CHARACTERS, is_kana, to_hiragana
 
 # Column names accepted for each field: the FORMATS.md English header, or Japanese ones.
 _COLUMNS = {
@@ -28,11 +28,6 @@ HEADER = ("term", "reading", "aliases", "category")
 
 class DictionaryFormatError(ValueError):
     """The file as a whole cannot be read (encoding, missing header)."""
-
-
-# Characters no cell may hold: C0 controls other than tab and line breaks, DEL, and the code points
-# that are not characters (a database text column refuses NUL; Word documents refuse all of them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -124,7 +119,7 @@ def parse_csv(text: str) -> ParsedDictionary:
             continue
         if not any(v.strip() for v in values):
             continue
-        control = next((found for v in values if (found := _CONTROL.search(v))), None)
+        control = next((found for v in values if (found := UNSAFE_CHARACTERS.search(v))), None)
         if control is not None:
             code = f"U+{ord(control.group()):04X}"
             result.errors.append(RowIssue(number, f"使えない制御文字 ({code}) が含まれています (control character)"))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dictionaries.terms import fold_voicing
+from dictionaries.text import fold_voicing
 
 WILDCARD = "＊"
 MAX_WILDCARD_KANA = 3

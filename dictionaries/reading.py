@@ -9,7 +9,7 @@ from typing import Any
 
 from dictionaries.kanji_readings import on_readings
 from dictionaries.numbers import spoken_number
-from dictionaries.terms import to_hiragana
+from dictionaries.text import to_hiragana
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,13 @@ def _dictionary() -> Any:
     return dictionary.Dictionary(dict="core")
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
+@lru_cache(maxsize=3)
+def sudachi_tokenizer(mode: str = "A") -> Any:
+    """A SudachiPy tokenizer over the one loaded dictionary (about 100 MB, shared by every user), in
+    split mode ``"A"`` (shortest units), ``"B"`` or ``"C"`` (named entities as one unit)."""
     from sudachipy import SplitMode
 
-    # Mode A (shortest units) so a misheard name is not hidden inside a longer compound.
-    return _dictionary().tokenizer(mode=SplitMode.A)
+    return _dictionary().tokenizer(mode={"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}[mode])
 
 
 @lru_cache(maxsize=20_000)
@@ -58,7 +59,8 @@ def other_readings(surface: str) -> tuple[str, ...]:
 def tokenize(text: str) -> list[Token]:
     """Short-unit morphemes (Sudachi mode A), each with its reading in hiragana."""
     tokens = []
-    for morpheme in _tokenizer().tokenize(text):
+    # Mode A (shortest units) so a misheard name is not hidden inside a longer compound.
+    for morpheme in sudachi_tokenizer("A").tokenize(text):
         pos = morpheme.part_of_speech()
         reading = morpheme.reading_form()
         surface = morpheme.surface()

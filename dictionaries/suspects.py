@@ -17,10 +17,11 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from dictionaries.correction import loose_readings
 from dictionaries.fuzzy import WILDCARD
+from dictionaries.passes.loose import loose_readings
 from dictionaries.reading import Token, any_reading, composed_readings, reading_of, tokenize
-from dictionaries.terms import Term, fold_long_vowels, fold_voicing, is_kana, to_hiragana
+from dictionaries.terms import Term
+from dictionaries.text import fold_long_vowels, fold_voicing, is_kana, to_hiragana
 
 MIN_READING = 3
 SPELLED_READING = 2  # a shorter name is a suspect only where Whisper spelled it out (けまや for 毛馬や)

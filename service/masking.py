@@ -29,8 +29,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from dictionaries.reading import sudachi_tokenizer
+from dictionaries.text import HIRAGANA, KANJI, KATAKANA
 
 MASK = "■"
 KINDS = ("phone", "mynumber", "postal", "address", "email", "name")
@@ -109,7 +111,7 @@ _MYNUMBER = re.compile(
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?!\d)|(?<![\d,.\-])\d{3}-\d{4}(?![\d,]|-\d)")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
-_NAME_CHARS = r"\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff々ヶヵー"  # kana and kanji
+_NAME_CHARS = f"{HIRAGANA}{KATAKANA}{KANJI}々ヶヵー"  # kana and kanji
 _OSAKA_WARDS = [
     "都島区",
     "福島区",
@@ -141,7 +143,7 @@ _OSAKA_WARDS = [
 def _address_pattern() -> re.Pattern[str]:
     town = f"[{_NAME_CHARS.replace('ー', '')}ー]"
     town = r"(?:(?![のをがはにでともへやか])" + town + r")"
-    prefecture = r"(?:東京都|北海道|(?:京都|大阪)府|[\u4e00-\u9fff]{2,3}県)"
+    prefecture = rf"(?:東京都|北海道|(?:京都|大阪)府|[{KANJI}]{{2,3}}県)"
     city = rf"(?:{town}{{1,5}}?市)"
     ward = "(?:" + "|".join(_OSAKA_WARDS) + rf"|{town}{{1,4}}?[区町村])"
     number = r"\d{1,4}"
@@ -182,13 +184,9 @@ def _phones(view: str, text: str) -> list[Candidate]:
 # --- names ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    from sudachipy import SplitMode
-
-    from dictionaries.reading import _dictionary  # the one loaded dictionary (about 100 MB) is shared
-
-    return _dictionary().tokenizer(mode=SplitMode.C)
+    # Mode C: a full name or a proper noun as one unit. The analyser's dictionary is the one loaded for readings.
+    return sudachi_tokenizer("C")
 
 
 def _is_person(pos: tuple[str, ...]) -> bool:

@@ -10,12 +10,13 @@ import math
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, model_validator
 from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session, col, select
 
+from dictionaries.text import UNSAFE_CHARACTERS
+from service.clock import TOKYO
 from service.models import MinutesRevision, Recording, TranscriptRecord
 from transcriber.transcript import Transcript
 
@@ -52,9 +53,6 @@ HEADER_FIELDS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-# Characters minutes cannot hold: C0 controls other than tab and line breaks, DEL, lone surrogates and
-# non-characters. PostgreSQL refuses NUL, Word documents refuse them all, UTF-8 cannot encode surrogates.
-UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # No time in a transcript may lie beyond this (a week): exports turn times into clocks.
 MAX_SECONDS = 7 * 24 * 3600.0
 
@@ -141,7 +139,6 @@ def latest_revision(db: Session, recording_id: int) -> MinutesRevision | None:
     ).first()
 
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 _WEEKDAYS = "月火水木金土日"
 
 

@@ -32,6 +32,10 @@ class Kind(StrEnum):
     phone = "phone"
 
 
+# How pages, file names and the dashboard name a kind.
+KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
+
+
 class Source(StrEnum):
     web = "web"
     device = "device"

@@ -66,6 +66,7 @@ from sqlalchemy import and_, delete, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from dictionaries.text import katakana_to_hiragana
 from service.minutes import current_minutes
 from service.models import Recording, SearchDocument, SearchSegment, TranscriptRecord, utcnow
 
@@ -93,7 +94,6 @@ _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _LARGE_UNITS = "万億兆"
 _NUMERAL_RUN = re.compile("[〇零一二三四五六七八九十百千万億兆]+")
 _WORD_RUN = re.compile(r"[^\W_]+")  # letters and digits of every script, kana and kanji included
-_KATAKANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 _HALF_WIDTH_MARKS = "\uff9e\uff9f"  # ﾞ ﾟ: NFKC joins them to the kana before them
 
 
@@ -157,7 +157,7 @@ def _fold(text: str) -> list[tuple[str, int, int]]:
             if len(folded) != len(run):  # a few letters lower-case to two characters (İ)
                 folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in run)
             start = match.start()
-            chars.extend((c, start + k, start + k + 1) for k, c in enumerate(folded.translate(_KATAKANA)))
+            chars.extend((c, start + k, start + k + 1) for k, c in enumerate(katakana_to_hiragana(folded)))
         return chars
     i = 0
     while i < len(text):
@@ -167,7 +167,7 @@ def _fold(text: str) -> list[tuple[str, int, int]]:
         for c in unicodedata.normalize("NFKC", text[i:j]):
             if _WORD_RUN.fullmatch(c):
                 lower = c.lower()
-                chars.append(((lower if len(lower) == 1 else c).translate(_KATAKANA), i, j))
+                chars.append((katakana_to_hiragana(lower if len(lower) == 1 else c), i, j))
         i = j
     return chars
 

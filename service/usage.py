@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from service.clock import TOKYO
 from service.models import Department, Recording, UsageRecord, utcnow
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def tokyo_time(moment_utc: datetime) -> datetime:

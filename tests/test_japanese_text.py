@@ -42,3 +42,23 @@ def test_natural_short_repetition_is_kept() -> None:
 def test_word_texts_lose_whisper_spaces_but_latin_words_stay_apart() -> None:
     words = tidy_words(_words(" 本日", "は", " Microsoft", " Teams", " で", "開催"))
     assert words_to_text(words) == "本日はMicrosoft Teamsで開催"
+
+
+def test_kana_folding_is_shared_by_dictionaries_and_search() -> None:
+    from dictionaries.text import fold_long_vowels, fold_voicing, is_kana, katakana_to_hiragana, to_hiragana
+
+    assert to_hiragana("ｸﾏﾀ") == "くまた"  # half-width kana: NFKC first
+    assert katakana_to_hiragana("ゴミＡ") == "ごみＡ"  # no NFKC: one character for one
+    assert is_kana("ひらのク") and not is_kana("平野区") and not is_kana("")
+    assert fold_voicing("よどがわ") == "よとかわ"
+    assert fold_long_vowels("せんたー") == "せんたあ"
+
+
+def test_unsafe_characters_are_the_same_for_csv_cells_and_minutes() -> None:
+    from dictionaries.csv_io import parse_csv
+    from dictionaries.text import UNSAFE_CHARACTERS
+    from service.minutes import unsafe_character
+
+    assert UNSAFE_CHARACTERS.search("a\x00b") and not UNSAFE_CHARACTERS.search("改行\nとタブ\t")
+    assert unsafe_character({"title": ["x\x07"]}) == "U+0007"
+    assert "U+0007" in str(parse_csv("term,reading\n杭全\x07,くまた\n").errors[0])

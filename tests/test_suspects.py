@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dictionaries.suspects import SuspectFinder, sounded_at_start
-from dictionaries.terms import Term, fold_long_vowels
+from dictionaries.terms import Term
+from dictionaries.text import fold_long_vowels
 
 TERMS = [
     Term("旭区", "あさひく"),

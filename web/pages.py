@@ -16,13 +16,12 @@ from sqlmodel import Session, col, select
 
 from service.access import Caller
 from service.minutes import HEADER_FIELDS
-from service.models import Department, Device, Recording, Role, User
+from service.models import KIND_LABELS, Department, Device, Recording, Role, User
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
 
-KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
 ROLE_LABELS = {"clerk": "職員", "manager": "管理職", "admin": "管理者"}
 
 # Pages load only their own scripts, styles, audio and API answers: no inline script, no other origin.

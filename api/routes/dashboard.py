@@ -14,7 +14,7 @@ from api.auth import DbSession, client_ip, require
 from service.access import MAX_ID, Caller, audit
 from service.dashboard import dashboard, month_view, monthly_hours, shift_month
 from service.errors import ServiceError, not_found
-from service.models import Department, Role, utcnow
+from service.models import KIND_LABELS, Department, Role, utcnow
 from service.settings import get_settings
 from service.usage import tokyo_month
 
@@ -26,7 +26,6 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 MAX_MONTHS = 13
 
 SOURCE_LABELS = {"web": "画面から", "device": "会議室機器", "api": "API"}
-KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
 
 
 def _month(value: str | None, name: str = "month") -> str:

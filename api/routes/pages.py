@@ -19,10 +19,10 @@ from api.auth import current_caller
 from service.access import Caller, visible_recording
 from service.db import session_scope
 from service.errors import ServiceError
-from service.models import Role
+from service.models import KIND_LABELS, Role
 from service.settings import get_settings
 from service.storage import AUDIO_SUFFIXES
-from web.pages import KIND_LABELS, PAGE_HEADERS, STATIC, people, recording_context, render, safe_next
+from web.pages import PAGE_HEADERS, STATIC, people, recording_context, render, safe_next
 
 DbSession = Annotated[Session, Depends(session_scope)]
 router = APIRouter(include_in_schema=False)

@@ -19,13 +19,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import CurrentCaller, DbSession, client_ip
-from api.routes.recordings import KIND_LABELS
 from api.schemas.publication import PublicationOut
 from service import publication
 from service.access import audit, visible_recording
 from service.errors import ServiceError
 from service.exports import MEDIA_TYPES
 from service.minutes import current_minutes
+from service.models import KIND_LABELS
 from service.publication import PublicationEdit
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["publication"])

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
@@ -18,6 +17,7 @@ from api.auth import CurrentCaller, DbSession, client_ip
 from api.bodies import minutes_json
 from api.upload_route import UploadRoute
 from service.access import MAX_ID, Caller, audit, visible_recording
+from service.clock import TOKYO
 from service.errors import ServiceError, not_found
 from service.exports import MEDIA_TYPES, export
 from service.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
@@ -32,6 +32,7 @@ from service.minutes import (
     unsafe_character,
 )
 from service.models import (
+    KIND_LABELS,
     AuditEvent,
     Dictionary,
     Job,
@@ -58,9 +59,6 @@ from service.storage import (
 
 # UploadRoute: a body over the upload limit is refused while it arrives, not after it was spooled.
 router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"], route_class=UploadRoute)
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
 
 
 def recording_view(recording: Recording, job: Any) -> dict[str, Any]:
