@@ -38,8 +38,13 @@ def can_see(caller: Caller, recording: Recording) -> bool:
 MAX_ID = 2**31 - 1
 
 
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can name a row: the database would refuse to compare any other (a 500)."""
+    return 0 < value <= MAX_ID
+
+
 def visible_recording(db: Session, caller: Caller, recording_id: int) -> Recording:
-    if not 0 < recording_id <= MAX_ID:  # the database would refuse to compare (a 500)
+    if not valid_id(recording_id):
         raise not_found()
     recording = db.get(Recording, recording_id)
     if recording is None or not can_see(caller, recording):

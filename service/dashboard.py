@@ -7,6 +7,9 @@ Months, days and fiscal years are Asia/Tokyo; a month with no usage is a row of 
 from __future__ import annotations
 
 import calendar
+import csv
+import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,8 +17,11 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from service.models import Department, Recording, TranscriptRecord, UsageRecord
-from service.usage import fiscal_months, tokyo_time
+from service.access import Caller, audit, valid_id
+from service.errors import ServiceError, not_found
+from service.models import KIND_LABELS, Department, Recording, TranscriptRecord, UsageRecord, utcnow
+from service.settings import get_settings
+from service.usage import checked_month, fiscal_months, tokyo_time
 
 HOURS = 3600.0
 
@@ -195,3 +201,113 @@ def dashboard(db: Session, month: str, target: float, now_utc: datetime) -> dict
             "by_month": fiscal,
         },
     }
+
+
+def dashboard_for(db: Session, month: str | None) -> dict[str, Any]:
+    """``dashboard`` for a ``YYYY-MM`` parameter (None: this month), against the settings' target."""
+    return dashboard(db, checked_month(month), get_settings().usage_target_hours, utcnow())
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+MAX_MONTHS = 13
+SOURCE_LABELS = {"web": "画面から", "device": "会議室機器", "api": "API"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def months_between(start: str, end: str) -> list[str]:
+    months = [start]
+    while months[-1] < end and len(months) <= MAX_MONTHS:
+        months.append(shift_month(months[-1], 1))
+    if months[-1] != end or len(months) > MAX_MONTHS:
+        raise ServiceError(422, "range", f"期間は開始月から終了月まで最大{MAX_MONTHS}か月です。")
+    return months
+
+
+def export_rows(db: Session, view: str, months: list[str]) -> tuple[list[str], list[list[Any]]]:
+    """The rows of one dashboard view over the months (the table the page shows)."""
+    target = get_settings().usage_target_hours
+    now = utcnow()
+    if view == "monthly":
+        rows = [[m["month"], m["hours"], m["recordings"], target] for m in monthly_hours(db, months)]
+        return ["月", "利用時間", "件数", "目標時間"], rows
+    if view == "daily":
+        rows = []
+        for month in months:
+            for day in month_view(db, month, target, now)["days"]:
+                rows.append([day["date"], day["hours"] or 0.0, day["cumulative"] or 0.0, day["target_line"]])
+        return ["日付", "利用時間", "累計", "目標線"], rows
+    out: list[list[Any]] = []
+    for month in months:
+        figures = month_view(db, month, target, now)
+        if view == "department":
+            for r in figures["by_department"]:
+                out.append([month, r["department"], r["hours"], r["recordings"], r["average_minutes"], r["cap_hours"]])
+        elif view == "source":
+            for r in figures["by_source"]:
+                out.append([month, SOURCE_LABELS.get(r["source"], r["source"]), r["hours"], r["recordings"]])
+        elif view == "kind":
+            for r in figures["by_kind"]:
+                out.append([month, KIND_LABELS.get(r["kind"], r["kind"]), r["hours"], r["recordings"]])
+        elif view == "quality":
+            for r in figures["quality"]:
+                out.append([month, r["department"], r["model"], r["edit_rate"], r["recordings"]])
+    headers = {
+        "department": ["月", "部署", "利用時間", "件数", "平均(分)", "月上限(時間)"],
+        "source": ["月", "経路", "利用時間", "件数"],
+        "kind": ["月", "種類", "利用時間", "件数"],
+        "quality": ["月", "部署", "モデル", "修正率", "件数"],
+    }
+    return headers[view], out
+
+
+@dataclass(frozen=True)
+class UsageExport:
+    data: bytes
+    media_type: str
+    filename: str
+
+
+def export_usage(
+    db: Session, caller: Caller, view: str, start: str | None, end: str | None, fmt: str, *, ip: str
+) -> UsageExport:
+    """One view from ``start`` to ``end`` (at most 13 months; None: this month) as CSV or xlsx."""
+    last = checked_month(end, "end")
+    first = checked_month(start, "start") if start else last
+    if first > last:
+        raise ServiceError(422, "range", "開始月が終了月より後になっています。")
+    headers, rows = export_rows(db, view, months_between(first, last))
+    audit(db, "usage.export", caller=caller, detail=f"{view} {first}..{last} {fmt}", ip=ip)
+    filename = f"kiroku-usage-{view}-{first}-{last}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        # The byte-order mark makes Excel read the file as UTF-8.
+        return UsageExport(("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = view
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return UsageExport(data.getvalue(), XLSX, filename)
+
+
+def set_cap(db: Session, caller: Caller, department_id: int, hours: float | None, *, ip: str) -> dict[str, Any]:
+    """A department's monthly cap in hours (None or 0: no cap); managers are alerted at 80 and 100 %."""
+    department = db.get(Department, department_id) if valid_id(department_id) else None
+    if department is None:
+        raise not_found()
+    department.monthly_cap_hours = hours or None
+    db.add(department)
+    detail = f"department {department_id} cap {hours}"
+    audit(db, "admin.cap", caller=caller, detail=detail, ip=ip, commit=False)
+    db.commit()
+    return {"department_id": department_id, "monthly_cap_hours": department.monthly_cap_hours}

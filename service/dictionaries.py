@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 
 from dictionaries.csv_io import DictionaryFormatError, RowIssue, parse_csv_bytes, write_csv
 from dictionaries.terms import Term, is_kana, to_hiragana
-from service.access import MAX_ID, Caller, audit
+from service.access import Caller, audit, valid_id
 from service.errors import ServiceError, forbidden, not_found
 from service.minutes import unsafe_character
 from service.models import Department, Dictionary, DictionaryTerm, Recording, Role
@@ -172,7 +172,7 @@ def may_edit(caller: Caller, dictionary: Dictionary) -> bool:
 
 
 def readable_dictionary(db: Session, caller: Caller, dictionary_id: int) -> Dictionary:
-    dictionary = db.get(Dictionary, dictionary_id) if 0 < dictionary_id <= MAX_ID else None
+    dictionary = db.get(Dictionary, dictionary_id) if valid_id(dictionary_id) else None
     if dictionary is None or not visible(caller, dictionary):
         raise not_found()
     return dictionary
@@ -188,7 +188,7 @@ def editable_dictionary(db: Session, caller: Caller, dictionary_id: int) -> Dict
 
 def term_row(db: Session, dictionary_id: int, term_id: int) -> DictionaryTerm:
     """A term, addressed through its own dictionary only."""
-    row = db.get(DictionaryTerm, term_id) if 0 < term_id <= MAX_ID else None
+    row = db.get(DictionaryTerm, term_id) if valid_id(term_id) else None
     if row is None or row.dictionary_id != dictionary_id:
         raise not_found()
     return row
@@ -243,7 +243,7 @@ def create_dictionary(
         department_id = department_id if department_id is not None else caller.user.department_id
         if not admin and department_id != caller.user.department_id:
             raise forbidden()
-        if department_id is None or not 0 < department_id <= MAX_ID or db.get(Department, department_id) is None:
+        if department_id is None or not valid_id(department_id) or db.get(Department, department_id) is None:
             raise ServiceError(422, "department", f"部署 {department_id} がありません。")
     name = name.strip()
     if not name:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.models import Job, JobKind, JobStatus, Recording, utcnow
 from service.queue import enqueue
@@ -128,3 +128,9 @@ def job_view(job: Job | None) -> dict[str, Any]:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
     }
+
+
+def job_counts(db: Session) -> dict[str, int]:
+    """Jobs by status, every status named (0 where there is none): the metrics' gauge."""
+    found = dict(db.exec(select(Job.status, func.count()).group_by(col(Job.status))).all())
+    return {status.value: found.get(status, 0) for status in JobStatus}

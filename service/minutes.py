@@ -118,16 +118,18 @@ def edit_counts(machine: dict[str, Any], minutes: Minutes) -> tuple[int, int]:
     return len(machine_text), Levenshtein.distance(machine_text, minutes.transcript.text)
 
 
-def etag(number: int) -> str:
-    return f'"r{number}"'
+# The letter before a revision number in an ETag: the minutes' and a publication copy's numbers differ,
+# so one resource's tag never passes as the other's.
+MINUTES_TAG, PUBLICATION_TAG = "r", "p"
 
 
-_ETAG = re.compile(r'(?:W/)?"?r([0-9]{1,9})"?')
+def etag(number: int, tag: str = MINUTES_TAG) -> str:
+    return f'"{tag}{number}"'
 
 
-def parse_etag(value: str) -> int | None:
+def parse_etag(value: str, tag: str = MINUTES_TAG) -> int | None:
     """The revision an If-Match names (``"r3"``, ``W/"r3"``, ``r3``); None for anything else."""
-    found = _ETAG.fullmatch(value.strip())
+    found = re.fullmatch(rf'(?:W/)?"?{re.escape(tag)}([0-9]{{1,9}})"?', value.strip())
     return int(found.group(1)) if found else None
 
 

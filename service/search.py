@@ -67,8 +67,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from dictionaries.text import katakana_to_hiragana
+from service.access import Caller, audit
+from service.errors import ServiceError
 from service.minutes import current_minutes
-from service.models import Recording, SearchDocument, SearchSegment, TranscriptRecord, utcnow
+from service.models import Recording, Role, SearchDocument, SearchSegment, TranscriptRecord, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -556,3 +558,18 @@ def _items(db: Session, page: list[_Found], terms: list[str], score: Callable[[_
             }
         )
     return items
+
+
+def search_for(db: Session, caller: Caller, query: str, *, limit: int, offset: int, ip: str) -> dict[str, Any]:
+    """``search`` in what the caller may see, with ``pending``: recordings not yet indexed."""
+    # Clerks and managers: their department. Admins: every department (as for recordings).
+    departments = None if caller.role == Role.admin else [caller.user.department_id]
+    pending = index_missing(db, departments)
+    try:
+        result = search(db, query, departments, limit=limit, offset=offset)
+    except SearchError as error:
+        raise ServiceError(422, "invalid_query", str(error)) from error
+    # The query may itself be personal data (a name): the trail keeps only what was shown.
+    shown = " ".join(str(item["recording_id"]) for item in result["items"])
+    audit(db, "search", caller=caller, detail=f"found {result['total']} shown {shown}".strip(), ip=ip)
+    return {**result, "pending": pending}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from service.clock import TOKYO
+from service.errors import ServiceError
 from service.models import Department, Recording, UsageRecord, utcnow
+from service.settings import get_settings
 
 
 def tokyo_time(moment_utc: datetime) -> datetime:
@@ -26,6 +29,18 @@ def fiscal_year(moment_utc: datetime) -> int:
     """Japanese fiscal year: April to March, named by the year it starts in."""
     local = tokyo_time(moment_utc)
     return local.year if local.month >= 4 else local.year - 1
+
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def checked_month(value: str | None, name: str = "month") -> str:
+    """A ``YYYY-MM`` parameter named ``name`` (422 otherwise); None is this month in Japan."""
+    if value is None:
+        return tokyo_month(utcnow())
+    if not MONTH.fullmatch(value):
+        raise ServiceError(422, name, f"{name} は YYYY-MM の形式で指定してください。")
+    return value
 
 
 def fiscal_months(year: int) -> list[str]:
@@ -119,3 +134,20 @@ def summarize(db: Session, *, target_hours_per_month: float, month: str | None, 
             {"month": m, "hours": _hours(groups["m"][m][0]) if m in groups["m"] else 0.0} for m in fiscal_months(year)
         ]
     return result
+
+
+def usage_report(db: Session, *, month: str | None, fiscal_year: int | None) -> dict[str, Any]:
+    """``summarize`` for one month or one fiscal year (neither: this month), against the settings' target."""
+    if month is not None and fiscal_year is not None:
+        raise ServiceError(422, "period", "month と fiscal_year はどちらか一方を指定してください。")
+    if fiscal_year is None:
+        month = checked_month(month)
+    return summarize(db, target_hours_per_month=get_settings().usage_target_hours, month=month, year=fiscal_year)
+
+
+def month_seconds(db: Session, month: str) -> float:
+    """Audio seconds transcribed in ``month`` (YYYY-MM, Asia/Tokyo)."""
+    total = db.exec(
+        select(func.coalesce(func.sum(UsageRecord.audio_seconds), 0.0)).where(UsageRecord.month == month)
+    ).one()
+    return float(total)

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from api.auth import DbSession, client_ip, require
 from api.schemas.admin import CreatedDevice, CreatedUser, Deactivated, DepartmentOut, DeviceOut, UserOut
-from service.access import MAX_ID, Caller, audit
+from service.access import Caller, audit, valid_id
 from service.accounts import AccountError, add_device, add_user, department_named
 from service.errors import ServiceError, not_found
 from service.models import Department, Device, Role, User
@@ -69,7 +69,7 @@ def create_user(body: NewUser, request: Request, db: DbSession, caller: Admin) -
 
 @router.post("/users/{user_id}/deactivate", response_model=Deactivated, summary="ユーザーの無効化")
 def deactivate_user(user_id: int, request: Request, db: DbSession, caller: Admin) -> Deactivated:
-    user = db.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = db.get(User, user_id) if valid_id(user_id) else None
     if user is None:
         raise not_found()
     user.active = False
@@ -94,7 +94,7 @@ def create_device(body: NewDevice, request: Request, db: DbSession, caller: Admi
 
 @router.post("/devices/{device_id}/revoke", response_model=Deactivated, summary="会議室機器のキーを無効化")
 def revoke_device(device_id: int, request: Request, db: DbSession, caller: Admin) -> Deactivated:
-    device = db.get(Device, device_id) if 0 < device_id <= MAX_ID else None
+    device = db.get(Device, device_id) if valid_id(device_id) else None
     if device is None:
         raise not_found()
     device.active = False

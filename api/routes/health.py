@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy import text
-from sqlmodel import func, select
+from sqlmodel import Session
 
+from api.schemas.health import Alive, Readiness
 from service.db import get_engine
-from service.models import Job, UsageRecord, utcnow
+from service.jobs import job_counts
+from service.models import utcnow
 from service.queue import get_celery
-from service.usage import tokyo_month
+from service.usage import month_seconds, tokyo_month
 
 router = APIRouter(tags=["health"])
 
@@ -21,12 +22,16 @@ REQUESTS: Counter[tuple[str, str]] = Counter()
 
 
 @router.get("/healthz", summary="生存確認")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Alive:
+    return Alive(status="ok")
 
 
-@router.get("/readyz", summary="準備完了確認 (データベースとキュー)")
-def readyz(response: Response) -> dict[str, Any]:
+@router.get(
+    "/readyz",
+    summary="準備完了確認 (データベースとキュー)",
+    responses={503: {"model": Readiness, "description": "どちらかに接続できません"}},
+)
+def readyz(response: Response) -> Readiness:
     checks: dict[str, str] = {}
     try:
         with get_engine().connect() as conn:
@@ -42,29 +47,29 @@ def readyz(response: Response) -> dict[str, Any]:
         checks["broker"] = type(error).__name__
     ready = all(v == "ok" for v in checks.values())
     response.status_code = 200 if ready else 503
-    return {"status": "ok" if ready else "unavailable", **checks}
+    return Readiness(status="ok" if ready else "unavailable", **checks)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}},
+)
 def metrics() -> Response:
-    from sqlmodel import Session
-
     lines = [
         "# HELP kiroku_jobs Jobs by status.",
         "# TYPE kiroku_jobs gauge",
     ]
     with Session(get_engine()) as db:
-        counts = dict(db.exec(select(Job.status, func.count()).group_by(Job.status)).all())
-        month = tokyo_month(utcnow())
-        seconds = db.exec(
-            select(func.coalesce(func.sum(UsageRecord.audio_seconds), 0.0)).where(UsageRecord.month == month)
-        ).one()
-    for status in ("queued", "running", "succeeded", "failed", "canceled"):
-        lines.append(f'kiroku_jobs{{status="{status}"}} {counts.get(status, 0)}')
+        counts = job_counts(db)
+        seconds = month_seconds(db, tokyo_month(utcnow()))
+    for status, count in counts.items():
+        lines.append(f'kiroku_jobs{{status="{status}"}} {count}')
     lines += [
         "# HELP kiroku_usage_hours_month Audio hours transcribed this month (Asia/Tokyo).",
         "# TYPE kiroku_usage_hours_month gauge",
-        f"kiroku_usage_hours_month {float(seconds) / 3600:.4f}",
+        f"kiroku_usage_hours_month {seconds / 3600:.4f}",
         "# HELP kiroku_http_requests_total HTTP requests served.",
         "# TYPE kiroku_http_requests_total counter",
     ]

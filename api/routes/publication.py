@@ -12,7 +12,6 @@ viewed, but must be refreshed (POST) before it is edited or exported, so that ne
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -24,23 +23,11 @@ from service import publication
 from service.access import audit, visible_recording
 from service.errors import ServiceError
 from service.exports import MEDIA_TYPES
-from service.minutes import current_minutes
+from service.minutes import PUBLICATION_TAG, current_minutes, etag, parse_etag
 from service.models import KIND_LABELS
 from service.publication import PublicationEdit
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["publication"])
-
-
-def etag(revision: int) -> str:
-    return f'"p{revision}"'
-
-
-_ETAG = re.compile(r'(?:W/)?"?p([0-9]{1,9})"?')
-
-
-def parse_etag(value: str) -> int | None:
-    found = _ETAG.fullmatch(value.strip())
-    return int(found.group(1)) if found else None
 
 
 @router.post(
@@ -52,7 +39,7 @@ def create_publication(
     recording = visible_recording(db, caller, recording_id)
     copy, created = publication.create_or_refresh(db, caller, recording, ip=client_ip(request))
     response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag(copy.revision)
+    response.headers["ETag"] = etag(copy.revision, PUBLICATION_TAG)
     return PublicationOut.of(recording_id, publication.state(db, recording, copy))
 
 
@@ -70,7 +57,7 @@ def get_publication(
         if current_minutes(db, recording) is None:
             raise publication.not_ready()
         raise publication.no_copy()
-    response.headers["ETag"] = etag(copy.revision)
+    response.headers["ETag"] = etag(copy.revision, PUBLICATION_TAG)
     view = PublicationOut.of(recording_id, publication.state(db, recording, copy))
     audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="publication", ip=client_ip(request))
     return view
@@ -96,15 +83,15 @@ def put_publication(
         raise publication.no_copy()
     if if_match is None:
         raise ServiceError(428, "if_match", "If-Match ヘッダー(読み込んだ版)が必要です。")
-    if parse_etag(if_match) != copy.revision:
+    if parse_etag(if_match, PUBLICATION_TAG) != copy.revision:
         raise ServiceError(
             409,
             "conflict",
             "他の人が先に公開用を保存しました。最新の版を読み込んでから編集してください。",
-            {"ETag": etag(copy.revision)},
+            {"ETag": etag(copy.revision, PUBLICATION_TAG)},
         )
     stored = publication.save_edit(db, caller, recording, copy, edit, ip=client_ip(request))
-    response.headers["ETag"] = etag(stored.revision)
+    response.headers["ETag"] = etag(stored.revision, PUBLICATION_TAG)
     return PublicationOut.of(recording_id, publication.state(db, recording, stored))
 
 

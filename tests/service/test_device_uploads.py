@@ -250,7 +250,7 @@ def test_a_recording_stored_meanwhile_is_returned_not_doubled(
 ) -> None:
     """The last guard: the unique key (device, device recording id). Another request stored the
     recording between this one's check and its insert; this one returns that recording."""
-    from api.routes import uploads
+    from service import uploads
 
     client = devices.client()
     audio = tiny_wav(1.0)
@@ -262,7 +262,7 @@ def test_a_recording_stored_meanwhile_is_returned_not_doubled(
         db.add(rival)
         db.commit()
         rival_id = rival.id
-    monkeypatch.setattr(uploads, "_device_recording", _blind_once(uploads._device_recording))
+    monkeypatch.setattr(uploads, "device_recording", _blind_once(uploads.device_recording))
     done = patch(client, devices.kita, url, 0, audio)
     assert done.status_code == 204, done.text
     assert done.headers["Kiroku-Recording-Id"] == str(rival_id)
