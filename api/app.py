@@ -25,6 +25,7 @@ from api.routes import (
     usage,
 )
 from service.errors import ServiceError
+from service.settings import ServiceSettings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,24 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     )
 
 
-def create_app(upkeep: bool = False) -> FastAPI:
-    """``upkeep``: also run the maintenance loop (stale jobs, retention) in this process."""
+def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) -> FastAPI:
+    """``upkeep``: also run the maintenance loop (stale jobs, retention) in this process.
+
+    ``settings``: the entry point's, kept on ``app.state.settings``; None: the process's
+    ``get_settings()``, looked up per request where a request reads them (tests change the
+    environment between requests and clear that cache).
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
         if upkeep:
-            from service.db import get_engine
-            from service.maintenance import Upkeep, start_loop
-            from service.settings import get_settings
+            from service.db import engine_for
+            from service.maintenance import Upkeep, start_loop, upkeep_interval
 
-            settings = get_settings()
-            config = Upkeep(settings.stale_after_seconds, settings.retention_days, settings.resolved_storage())
-            stop = start_loop(get_engine(), config, every=max(1.0, settings.stale_after_seconds / 3))
+            current = settings or get_settings()
+            engine = engine_for(current.resolved_database_url())
+            stop = start_loop(engine, Upkeep.from_settings(current), every=upkeep_interval(current))
         yield
         if stop is not None:
             stop.set()
@@ -64,6 +69,7 @@ def create_app(upkeep: bool = False) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.add_exception_handler(ServiceError, handle_service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 

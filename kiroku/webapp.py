@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
+if TYPE_CHECKING:
+    from service.settings import ServiceSettings
 
-def build_app(upkeep: bool = False) -> FastAPI:
+
+def build_app(upkeep: bool = False, settings: ServiceSettings | None = None) -> FastAPI:
+    """``settings``: the entry point's (``kiroku serve``); None: the process's ``get_settings()``."""
     from api.app import create_app
     from api.routes.pages import mount
 
-    app = create_app(upkeep=upkeep)
+    app = create_app(upkeep=upkeep, settings=settings)
     mount(app)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -34,7 +33,7 @@ def prepare(settings: ServiceSettings) -> FirstAdmin | None:
         seed_city_dictionary(db)
         if db.exec(select(User.id)).first() is not None:
             return None
-        password = os.environ.get("KIROKU_ADMIN_PASSWORD") or new_password()
+        password = settings.admin_password.get_secret_value() or new_password()
         add_user(db, FIRST_ADMIN, Role.admin, FIRST_DEPARTMENT, password, display_name="管理者")
         return FirstAdmin(FIRST_ADMIN, password)
 

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from service.models import Job, JobStatus, Recording, UploadSession, utcnow
 from service.queue import enqueue
-from service.settings import get_settings
+from service.settings import ServiceSettings, get_settings
 from service.storage import remove_audio, uploads_dir
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,22 @@ class Upkeep:
     retention_days: int
     storage: Path
     resend_after_seconds: float = 300.0
-    # From the settings unless given: the callers build Upkeep from the same settings.
+    # The entry points give it (from_settings); left out, the process's settings' (as tests do).
     abandoned_upload_days: float = field(default_factory=lambda: get_settings().abandoned_upload_days)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> Upkeep:
+        return cls(
+            stale_after_seconds=settings.stale_after_seconds,
+            retention_days=settings.retention_days,
+            storage=settings.resolved_storage(),
+            abandoned_upload_days=settings.abandoned_upload_days,
+        )
+
+
+def upkeep_interval(settings: ServiceSettings) -> float:
+    """Seconds between upkeep rounds: often enough to notice a stale job soon after it goes stale."""
+    return max(1.0, settings.stale_after_seconds / 3)
 
 
 def requeue_stale(engine: Engine, stale_after: float) -> list[int]:

@@ -1,4 +1,5 @@
-"""Service settings, from the environment or a `.env` file (prefix ``KIROKU_``).
+"""Service settings, from the environment or a `.env` file (prefix ``KIROKU_``): the engine's
+(``transcriber.settings.EngineSettings``) and the service's own.
 
 Embedded defaults need no server: SQLite and a SQLite-backed queue broker in ``KIROKU_HOME``.
 Production sets ``KIROKU_DATABASE_URL`` (PostgreSQL) and ``KIROKU_BROKER_URL`` (Redis).
@@ -9,14 +10,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
 
-from transcriber.settings import kiroku_home
+from transcriber.settings import EngineSettings
 
 
-class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KIROKU_", env_file=".env", extra="ignore")
+class ServiceSettings(EngineSettings):
+    """The engine's settings (model, device, diarization, re-decode share, home) and the service's."""
 
     database_url: str = ""  # empty: sqlite in KIROKU_HOME
     broker_url: str = ""  # empty: kombu's SQLAlchemy transport on a SQLite file in KIROKU_HOME
@@ -42,22 +42,21 @@ class ServiceSettings(BaseSettings):
     smtp_host: str = ""  # empty: usage alerts are shown on the dashboard only
     smtp_port: int = 25
     smtp_from: str = "kiroku@localhost"
-    diarization: str = "auto"
-    asr_model: str | None = None
-    # Work for second opinions on places that sound like a dictionary term, as a share of the
-    # first pass's (places in proportion to its windows: transcriber.biasing); 0 turns them off.
-    redecode_share: float = Field(default=0.08, ge=0.0, le=1.0)
+    # The first administrator's password, used once at the first start; empty: one is generated.
+    admin_password: SecretStr = SecretStr("")
 
     def resolved_storage(self) -> Path:
-        return (self.storage_dir or kiroku_home() / "storage").expanduser()
+        return (self.storage_dir or self.data_dir() / "storage").expanduser()
 
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{kiroku_home() / 'kiroku.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir() / 'kiroku.db'}"
 
     def resolved_broker_url(self) -> str:
-        return self.broker_url or f"sqla+sqlite:///{kiroku_home() / 'broker.sqlite'}"
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir() / 'broker.sqlite'}"
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> ServiceSettings:
+    """The process's settings, read once: for the entry points and FastAPI's dependencies (tests clear
+    the cache after changing the environment)."""
     return ServiceSettings()

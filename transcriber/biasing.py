@@ -34,13 +34,14 @@ from dictionaries.suspects import Suspect, SuspectFinder, sounded_at_start
 from dictionaries.terms import Term
 from transcriber.audio import SAMPLE_RATE
 from transcriber.japanese_text import tidy_spacing, words_to_text
+from transcriber.settings import DEFAULT_REDECODE_SHARE
 from transcriber.terminology import apply_edits
 from transcriber.transcript import Correction, Segment
 from transcriber.vad import Span
 
 log = logging.getLogger(__name__)
 
-REDECODE_SHARE = 0.08  # of the first pass's work: keeps a 5,000-term dictionary within 1.1x
+REDECODE_SHARE = DEFAULT_REDECODE_SHARE  # of the first pass's work; defined with the settings
 # What a place costs as a share of one first-pass window (30 s encoded, beam search, word timings).
 # Measured on CPU int8 with Whisper base and a 5,000-term dictionary (bench/dictionary_scale.py):
 # 0.45 s a place against 4.3 s a window. With the dev set's 101 terms places cost 0.09 of a window:

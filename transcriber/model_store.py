@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcriber.errors import ModelMissing
-from transcriber.settings import models_dir
+from transcriber.settings import EngineSettings, or_from_environment
 
 BUNDLED_NAME = "whisper-base"
 BUNDLED_ALIASES = {BUNDLED_NAME, "base", "bundled"}
@@ -59,8 +59,8 @@ def bundled_parts_available() -> bool:
     return all(_package_data_dir(p) is not None for p in _PART_PACKAGES)
 
 
-def bundled_model_dir() -> Path:
-    return models_dir() / BUNDLED_NAME
+def bundled_model_dir(settings: EngineSettings | None = None) -> Path:
+    return or_from_environment(settings).models_dir() / BUNDLED_NAME
 
 
 def sha256_of(path: Path) -> str:
@@ -103,9 +103,9 @@ def _write_marker(model_dir: Path) -> None:
     (model_dir / _VERIFIED_MARKER).write_text(json.dumps(marker))
 
 
-def install_bundled_model(force: bool = False) -> Path:
+def install_bundled_model(force: bool = False, settings: EngineSettings | None = None) -> Path:
     """Assemble the bundled model into the data directory (atomically) and verify it."""
-    target = bundled_model_dir()
+    target = bundled_model_dir(settings)
     if not force and _marker_matches(target):
         return target
     part_dirs = [_package_data_dir(p) for p in _PART_PACKAGES]
@@ -154,8 +154,8 @@ def check_model_dir(path: Path, verify_hash: bool = False) -> ModelInfo:
 NOT_ASR = {"diarization-embedded"}  # weight folders of other stages kept beside the ASR models
 
 
-def installed_models(verify_hash: bool = False) -> list[ModelInfo]:
-    root = models_dir()
+def installed_models(verify_hash: bool = False, settings: EngineSettings | None = None) -> list[ModelInfo]:
+    root = or_from_environment(settings).models_dir()
     if not root.is_dir():
         return []
     return [
@@ -165,15 +165,16 @@ def installed_models(verify_hash: bool = False) -> list[ModelInfo]:
     ]
 
 
-def resolve_model(spec: str | None) -> str:
-    """Turn a --model value (or ``KIROKU_ASR_MODEL``, or the default) into what faster-whisper loads.
+def resolve_model(spec: str | None, settings: EngineSettings | None = None) -> str:
+    """Turn a --model value (or the settings' ``asr_model``, or the default) into what faster-whisper loads.
 
     A directory is used as it is; the bundled name is assembled on first use; any other name is
     passed to faster-whisper, which fetches it only where the model hub is reachable.
     """
-    spec = spec or os.environ.get("KIROKU_ASR_MODEL") or BUNDLED_NAME
+    engine = or_from_environment(settings)
+    spec = spec or engine.asr_model or BUNDLED_NAME
     if spec in BUNDLED_ALIASES:
-        return str(install_bundled_model())
+        return str(install_bundled_model(settings=engine))
     candidate = Path(spec).expanduser()
     if candidate.is_dir() or os.sep in spec or spec.startswith("."):
         if not candidate.is_dir():
@@ -182,7 +183,7 @@ def resolve_model(spec: str | None) -> str:
         if not info.ok:
             raise ModelMissing(f"{spec}: {info.detail}. " + HOW_TO_PROVIDE)
         return str(candidate)
-    installed = models_dir() / spec
+    installed = engine.models_dir() / spec
     if installed.is_dir():
-        return resolve_model(str(installed))
+        return resolve_model(str(installed), engine)
     return spec

@@ -40,7 +40,7 @@ from service.models import (
 )
 from service.queue import enqueue
 from service.search import index_recording
-from service.settings import get_settings
+from service.settings import ServiceSettings, get_settings
 from service.usage import add_usage_once, new_usage_record
 from transcriber.errors import KirokuError, ModelMissing
 from transcriber.pipeline import SpeakerHints
@@ -77,6 +77,7 @@ class RunnerConfig:
     heartbeat_seconds: float = 5.0
     retry_base_seconds: float = 10.0
     model_name: str = ""
+    settings: ServiceSettings | None = None  # the worker's, for the usage-cap alert; None: get_settings()
 
 
 def worker_name() -> str:
@@ -304,7 +305,7 @@ def _store(
         index_recording(db, job.recording_id)  # full-text search; never raises
         if counted:
             try:
-                check_cap(db, recording.department_id, usage.month, get_settings())
+                check_cap(db, recording.department_id, usage.month, config.settings or get_settings())
             except Exception:  # an alert must never fail the job that is already stored
                 log.exception("cap check failed for department %s", recording.department_id)
     return JobStatus.succeeded

@@ -1,4 +1,8 @@
-"""The Celery task that the API sends by name, and the worker process around it."""
+"""The Celery task that the API sends by name, and the worker process around it.
+
+The worker's settings are the process's ``get_settings()``, read once (tests clear it after changing
+the environment); everything below this module receives them as arguments.
+"""
 
 from __future__ import annotations
 
@@ -12,34 +16,43 @@ from celery.signals import worker_ready, worker_shutdown
 
 from dictionaries.terms import Term
 from service.db import engine_for, migrate
-from service.maintenance import Upkeep, start_loop
+from service.maintenance import Upkeep, start_loop, upkeep_interval
 from service.queue import QUEUE, TASK_NAME, celery_app
 from service.settings import ServiceSettings, get_settings
 from transcriber.audio import decode
 from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 from transcriber.progress import StageProgressFn
+from transcriber.settings import EngineSettings
 from transcriber.transcript import SpeakerTurn, Transcript
 from worker.runner import DiarizerMissing, RunnerConfig, run_job
 
 log = logging.getLogger(__name__)
 
 
+def _options(settings: EngineSettings) -> PipelineOptions:
+    return PipelineOptions(
+        model=settings.asr_model,
+        device=settings.device,
+        compute_type=settings.compute_type,
+        diarization=settings.diarization,
+        term_redecode_share=settings.redecode_share,
+    )
+
+
 @lru_cache(maxsize=1)
-def _pipeline(model: str | None, diarization: str, redecode_share: float) -> Pipeline:
+def _pipeline(options: PipelineOptions) -> Pipeline:
     # Loaded once per worker process: the model stays in memory between jobs.
-    return Pipeline(PipelineOptions(model=model, diarization=diarization, term_redecode_share=redecode_share))
+    return Pipeline(options)
 
 
 def _transcribe(path: Path, progress: StageProgressFn, terms: list[Term], hints: SpeakerHints) -> Transcript:
-    settings = get_settings()
-    pipeline = _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
+    pipeline = _pipeline(_options(get_settings()))
     return pipeline.run(path, progress=progress, terms=terms, speakers=hints)
 
 
 def _diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
     """A relabel job's speakers, with the worker's loaded diarizer."""
-    settings = get_settings()
-    pipeline = _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
+    pipeline = _pipeline(_options(get_settings()))
     if pipeline.diarizer is None:  # KIROKU_DIARIZATION=off, or torch/pyannote missing
         raise DiarizerMissing
     return pipeline.diarize(decode(path), hints)
@@ -53,6 +66,7 @@ def transcribe_task(job_id: int) -> str:
         storage=settings.resolved_storage(),
         heartbeat_seconds=settings.heartbeat_seconds,
         retry_base_seconds=settings.retry_base_seconds,
+        settings=settings,
     )
     status = run_job(engine, job_id, _transcribe, config, _diarize)
     return str(status)
@@ -71,8 +85,7 @@ _upkeep_stop: list[threading.Event] = []
 def _start_upkeep(**_: object) -> None:
     settings = get_settings()
     engine = engine_for(settings.resolved_database_url())
-    upkeep = Upkeep(settings.stale_after_seconds, settings.retention_days, settings.resolved_storage())
-    _upkeep_stop.append(start_loop(engine, upkeep, every=max(1.0, settings.stale_after_seconds / 3)))
+    _upkeep_stop.append(start_loop(engine, Upkeep.from_settings(settings), every=upkeep_interval(settings)))
 
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]
@@ -81,14 +94,17 @@ def _stop_upkeep(**_: object) -> None:
         stop.set()
 
 
-def run_worker(loglevel: str = "INFO", preload: bool = True) -> None:
-    """Run a worker in this process: one job at a time (one per GPU), acknowledged when done."""
-    settings = get_settings()
+def run_worker(settings: ServiceSettings, loglevel: str = "INFO", preload: bool = True) -> None:
+    """Run a worker in this process: one job at a time (one per GPU), acknowledged when done.
+
+    ``settings``: ``kiroku worker``'s, which are also the process's ``get_settings()`` that the
+    tasks read when a job arrives.
+    """
     migrate(settings.resolved_database_url())
     app = build_app(settings)
     if preload:
         log.info("loading the recognition model")
-        _pipeline(settings.asr_model, settings.diarization, settings.redecode_share)
+        _pipeline(_options(settings))
     app.worker_main(
         [
             "worker",

@@ -9,12 +9,6 @@ count-and-reconstruct step turns the clustered windows back into turns.
 
 from __future__ import annotations
 
-import os
-
-# A self-hosted product must not report usage anywhere; pyannote reads this on import.
-os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +22,7 @@ from pyannote.core import SlidingWindowFeature
 from transcriber.diarization import nmesc
 from transcriber.diarization.base import SAMPLE_RATE, Turn, as_mono16k, check_speaker_bounds, relabel
 from transcriber.diarization.encoder import HOP, PARTIAL_FRAMES, SpeakerEncoder, level_gain
+from transcriber.settings import keep_pyannote_offline
 
 MEL_RATE = SAMPLE_RATE // HOP  # mel frames per second
 _ENCODE_BATCH = 128  # partials per encoder call
@@ -70,6 +65,8 @@ class EmbeddedDiarizer:
             if not Path(path).is_file():
                 raise FileNotFoundError(f"diarization weights not found: {path}")
         self.settings = settings or EmbeddedSettings()
+        # The loader has done this already; again for callers that build this directly (tests, benchmarks).
+        keep_pyannote_offline()
         model = Model.from_pretrained(str(segmentation), map_location=torch.device(device))
         if model is None:
             raise ValueError(f"not a pyannote segmentation checkpoint: {segmentation}")

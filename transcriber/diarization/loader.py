@@ -1,17 +1,18 @@
 """Choosing and loading a diarization backend; torch and pyannote are imported only here, on demand.
 
-``auto`` (default): a full pyannote pipeline directory when ``KIROKU_DIARIZATION_PIPELINE`` names
-one (GPU production), otherwise the embedded CPU assembly, provisioned on first use; if torch and
-pyannote.audio are not installed, transcription goes on with one speaker and a warning.
+``auto`` (default): a full pyannote pipeline directory when the settings' ``diarization_pipeline``
+(``KIROKU_DIARIZATION_PIPELINE``) names one (GPU production), otherwise the embedded CPU assembly,
+provisioned on first use; if torch and pyannote.audio are not installed, transcription goes on with
+one speaker and a warning.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 
 from transcriber.diarization.base import Diarizer
 from transcriber.errors import ModelMissing
+from transcriber.settings import EngineSettings, keep_pyannote_offline, or_from_environment
 
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "embedded", "pyannote", "off")
@@ -22,12 +23,14 @@ _INSTALL_HINT = (
 )
 
 
-def load_diarizer(backend: str = "auto") -> Diarizer | None:
+def load_diarizer(backend: str = "auto", settings: EngineSettings | None = None) -> Diarizer | None:
     if backend not in BACKENDS:
         raise ValueError(f"diarization must be one of {BACKENDS}")
     if backend == "off":
         return None
-    pipeline_dir = os.environ.get(PIPELINE_ENV)
+    engine = or_from_environment(settings)
+    pipeline_dir = engine.diarization_pipeline
+    keep_pyannote_offline()  # before the backends below import pyannote (and with it huggingface_hub)
     try:
         if backend == "pyannote" or (backend == "auto" and pipeline_dir):
             if not pipeline_dir:
@@ -35,7 +38,7 @@ def load_diarizer(backend: str = "auto") -> Diarizer | None:
             from transcriber.diarization.pyannote_pipeline import PyannotePipelineDiarizer
 
             return PyannotePipelineDiarizer(pipeline_dir)
-        return _embedded()
+        return _embedded(engine)
     except ImportError as error:
         if backend == "auto":
             log.warning("diarization off: %s (%s)", _INSTALL_HINT, error)
@@ -52,12 +55,13 @@ def _quiet_lightning() -> None:
     logging.getLogger("lightning.pytorch.utilities.migration.utils").setLevel(logging.ERROR)
 
 
-def _embedded() -> Diarizer:
+def _embedded(settings: EngineSettings) -> Diarizer:
     from transcriber.diarization import weights
 
-    if not weights.is_installed():
-        weights.install()
+    if not weights.is_installed(settings=settings):
+        weights.install(settings=settings)
     from transcriber.diarization.embedded import EmbeddedDiarizer
 
     _quiet_lightning()  # after the import: lightning sets its own loggers' levels when imported
-    return EmbeddedDiarizer(weights.weight_path(weights.SEGMENTATION), weights.weight_path(weights.ENCODER))
+    segmentation, encoder = (weights.weight_path(s, settings) for s in (weights.SEGMENTATION, weights.ENCODER))
+    return EmbeddedDiarizer(segmentation, encoder)

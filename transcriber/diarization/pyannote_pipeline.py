@@ -7,12 +7,6 @@ directory. Runs on CUDA when a GPU is present, otherwise on the CPU.
 
 from __future__ import annotations
 
-import os
-
-# A self-hosted product must not report usage anywhere, nor reach for a hub at run time.
-os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +15,7 @@ from pyannote.audio import Pipeline
 from pyannote.core import Annotation
 
 from transcriber.diarization.base import SAMPLE_RATE, Turn, as_mono16k, check_speaker_bounds, relabel
+from transcriber.settings import keep_pyannote_offline
 
 
 class PyannotePipelineDiarizer:
@@ -29,6 +24,8 @@ class PyannotePipelineDiarizer:
         # from_pretrained takes a name it cannot find on disk for a hub repository: refuse early.
         if not (directory / "config.yaml").is_file():
             raise FileNotFoundError(f"no pyannote pipeline (config.yaml) in {directory}")
+        # The loader has done this already; again for callers that build this directly (tests, benchmarks).
+        keep_pyannote_offline()
         pipeline = Pipeline.from_pretrained(directory)
         if pipeline is None:
             raise ValueError(f"could not load a pyannote pipeline from {directory}")

