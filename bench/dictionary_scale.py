@@ -78,13 +78,13 @@ def main() -> int:
             kinds = [("none", None), ("5000", parsed)]
             for kind, terms in kinds if round_number % 2 == 0 else kinds[::-1]:
                 started = time.perf_counter()
-                transcript = pipeline.run(args.set / row["file"], terms=terms)
+                transcript, report = pipeline.run_with_report(args.set / row["file"], terms=terms)
                 took = time.perf_counter() - started
                 this_round[kind] += took
                 times[kind].setdefault(row["stem"], []).append(took)
                 if terms:
                     for stage in stages:
-                        stages[stage] += pipeline.timings.get(stage, 0.0)
+                        stages[stage] += report.timings.get(stage, 0.0)
                 (args.out / kind / f"{row['stem']}.json").write_text(to_json(transcript))
             print(
                 f"round {round_number + 1} {row['stem']:<34} cumulative: none {this_round['none']:7.1f} s"

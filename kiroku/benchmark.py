@@ -16,11 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from transcriber.device import usable_cpus
-from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
-from transcriber.transcript import Segment, SpeakerTurn, Transcript
+from transcriber.pipeline import Pipeline, PipelineOptions
+from transcriber.transcript import Segment, Transcript
 
 # What `kiroku transcribe` reads (README, "Input"); a folder without manifest.csv is read by these.
 AUDIO_SUFFIXES = frozenset(
@@ -95,22 +93,6 @@ class PeakRss:
         return found if found is not None else self.peak_mb()
 
 
-class TimedPipeline(Pipeline):
-    """The pipeline as it is, with the diarization stage's wall time kept (it runs on its own thread
-    beside speech detection and recognition, so it is timed where it runs)."""
-
-    def __init__(self, options: PipelineOptions | None = None) -> None:
-        super().__init__(options)
-        self.diarization_seconds = 0.0
-
-    def diarize(self, audio: np.ndarray, hints: SpeakerHints) -> list[SpeakerTurn]:
-        started = time.perf_counter()
-        try:
-            return super().diarize(audio, hints)
-        finally:
-            self.diarization_seconds += time.perf_counter() - started
-
-
 @dataclass(frozen=True)
 class FileResult:
     name: str
@@ -180,7 +162,7 @@ def run_bench(items: list[BenchItem], options: PipelineOptions, progress: BenchP
     """Each recording through the whole pipeline and through bare faster-whisper on the very same
     loaded model. The two take turns going first, so a machine that gets busier slows both alike."""
     memory = PeakRss()
-    pipeline = TimedPipeline(options)
+    pipeline = Pipeline(options)
     model = pipeline.recognizer._model  # the same loaded model: only what surrounds it differs
     loaded_mb = memory.current_mb()
     results: list[FileResult] = []
@@ -194,8 +176,9 @@ def run_bench(items: list[BenchItem], options: PipelineOptions, progress: BenchP
                 times[side] = time.perf_counter() - started
                 continue
             memory.reset()
-            pipeline.diarization_seconds = 0.0
-            transcript = pipeline.run(item.path)
+            # The diarization stage's wall time is in the run's report: it runs on its own thread
+            # beside speech detection and recognition, so it is timed where it runs.
+            transcript, report = pipeline.run_with_report(item.path)
             times[side] = time.perf_counter() - started
             peak = memory.peak_mb()
         result = FileResult(
@@ -203,7 +186,7 @@ def run_bench(items: list[BenchItem], options: PipelineOptions, progress: BenchP
             audio_s=transcript.duration,
             pipeline_s=times["pipeline"],
             bare_s=times["bare"],
-            diarization_s=pipeline.diarization_seconds,
+            diarization_s=report.timings.get("diarization", 0.0),
             peak_rss_mb=peak,
         )
         results.append(result)

@@ -39,14 +39,17 @@ class Answers:
         self.asked: list[tuple[float, list[tuple[str, str]]]] = []
         self.token_limits: list[int] = []
 
-    def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
+    def continuations(
+        self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int, language: str
+    ) -> list[str]:
+        assert language == "ja"
         self.asked.append((len(audio) / 16000, asks))
         self.token_limits.append(max_tokens)
         self.now += self.seconds
         answer = self.stretches.pop(0)
         return [answer(prompt, prefix) for prompt, prefix in asks]
 
-    def count_tokens(self, text: str) -> int:  # one token a character
+    def count_tokens(self, text: str, language: str) -> int:  # one token a character
         return len(text)
 
     def clock(self) -> float:
@@ -72,7 +75,7 @@ def _run(
 ) -> tuple[list[Segment], list[Correction]]:
     corrector = Corrector(terms)
     fixed, corrections = apply_terms(segments, corrector)
-    redecoder = TermRedecoder(corrector, answers, clock=answers.clock)
+    redecoder = TermRedecoder(corrector, answers, "ja", clock=answers.clock)
     return redecoder.run(AUDIO, fixed, corrections, Budget(places, time_limit))
 
 
@@ -306,7 +309,7 @@ def test_the_real_recogniser_goes_on_from_the_words_before(pipeline: Pipeline, s
         "それでは定刻になりましたので、",
         "それでは定刻になりましたので、会議を開会いたします。本日の議題は、来年度の",
     ]
-    answers = pipeline.recognizer.continuations(speech, [("予算。", prefix) for prefix in before], 4)
+    answers = pipeline.recognizer.continuations(speech, [("予算。", prefix) for prefix in before], 4, "ja")
     assert answers[0].startswith("会議") and answers[1].startswith("予算")
     assert all(len(answer) <= 8 for answer in answers)  # a few tokens, not the rest of the recording
 

@@ -32,13 +32,14 @@ def test_nothing_is_invented_over_a_long_silence(pipeline: Pipeline, speech: np.
     hiss = (rng.standard_normal(30 * SAMPLE_RATE) * 0.0003).astype(np.float32)
     audio = np.concatenate([speech, hiss, speech])
     source = encode(audio, tmp_path / "pause.flac", ENCODINGS[4])
-    transcript = pipeline.run(source)
+    transcript, report = pipeline.run_with_report(source)
     first_end = len(speech) / SAMPLE_RATE
     inside = [s for s in transcript.segments if first_end + 1.0 < s.start < first_end + 29.0]
     assert inside == []
     assert transcript.text.count("開会") == 2
     # One 30 s window for each stretch of speech: the first pass's work, which second opinions share.
-    assert pipeline.recognizer.windows == 2
+    assert report.windows == 2 and report.language == transcript.language == "ja"
+    assert report.budget is None and set(report.timings) == {"recognition", "diarization"}  # no terms given
 
 
 def test_progress_runs_through_every_stage_to_the_end(pipeline: Pipeline) -> None:

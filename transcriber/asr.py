@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,6 +93,30 @@ def _convert(segment, offset: float) -> RecognizedSegment:  # type: ignore[no-un
     )
 
 
+class Recognition:
+    """One pass of the recogniser over stretches of a recording, as :meth:`Recognizer.transcribe`
+    returns it (faster-whisper's segments and ``TranscriptionInfo`` in one value).
+
+    Iterated, it decodes: the segments come out in time order, and the pass can be iterated only
+    once (as a generator). What the pass finds out is kept here, filled in as the decoding goes
+    and final when the iteration ends, never on the recogniser, which serves every recording and
+    every pass over one (skipped stretches, each channel).
+    """
+
+    def __init__(
+        self, decode: Callable[[Recognition], Iterator[RecognizedSegment]], language: str | None = None
+    ) -> None:
+        # Fixed by the options, or detected on the pass's first stretch (None until then).
+        self.language = language
+        # Windows (30 s encoder passes) decoded: the pass's work in units that do not depend on
+        # how busy the machine is.
+        self.windows = 0
+        self._segments = decode(self)  # a generator: nothing is decoded before the iteration
+
+    def __iter__(self) -> Iterator[RecognizedSegment]:
+        return self._segments
+
+
 class Recognizer:
     """Wraps one loaded Whisper model; reusable across recordings (the worker keeps one)."""
 
@@ -101,69 +125,68 @@ class Recognizer:
         self.plan = plan
         self.options = options or AsrOptions()
         self._model = load_whisper(model_path, plan)
-        self._tokenizer: Tokenizer | None = None  # for second opinions; made for the recording's language
-        # Fixed by the options, or detected on the first stretch of each recording.
-        self.language = self.options.language
-        # First-pass windows (30 s encoder passes) decoded for the current recording: what the
-        # first pass cost in units that do not depend on how busy the machine is.
-        self.windows = 0
+        self._tokenizer: Tokenizer | None = None  # for second opinions; remade when the language changes
 
     @property
     def batched(self) -> bool:
         return self.plan.batch_size > 1
 
-    def transcribe(self, audio: np.ndarray, stretches: list[Span]) -> Iterator[RecognizedSegment]:
-        """Recognise each stretch; segments come out in time order as they are decoded.
+    def transcribe(self, audio: np.ndarray, stretches: list[Span]) -> Recognition:
+        """A pass over the stretches: iterated, it recognises each one and gives the segments in
+        time order as they are decoded; afterwards it holds the pass's language and windows.
 
         Sequential (CPU): each stretch is a run of speech decoded as plain Whisper decodes a
         file, window after window, each conditioned on the text before it. Batched (GPU): each
         stretch is one ≤ 30 s clip and clips are decoded together.
         """
-        self.language = self.options.language
-        self.windows = 0
+        return Recognition(lambda into: self._decode(audio, stretches, into), self.options.language)
+
+    def _decode(self, audio: np.ndarray, stretches: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
         import ctranslate2
 
         ctranslate2.set_random_seed(self.options.seed)
         if self.batched:
-            yield from self._batched(audio, stretches)
+            yield from self._batched(audio, stretches, into)
         else:
-            yield from self._sequential(audio, stretches)
+            yield from self._sequential(audio, stretches, into)
 
-    def _sequential(self, audio: np.ndarray, runs: list[Span]) -> Iterator[RecognizedSegment]:
+    def _sequential(self, audio: np.ndarray, runs: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
         for run in runs:
             piece = audio[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE)]
             segments, info = self._model.transcribe(
                 piece,
-                language=self.language,
+                language=into.language,
                 beam_size=self.options.beam_size,
                 word_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=True,
             )
-            self.language = self.language or info.language
+            into.language = into.language or info.language
             windows: set[int] = set()  # a window's segments share the frame it started at
             for segment in segments:
                 if segment.seek not in windows:
                     windows.add(segment.seek)
-                    self.windows += 1
+                    into.windows += 1
                 yield _convert(segment, run.start)
 
-    def _text_tokenizer(self) -> Tokenizer:
+    def _text_tokenizer(self, language: str) -> Tokenizer:
         from faster_whisper.tokenizer import Tokenizer
 
-        language = self.language or "ja"
         if self._tokenizer is None or self._tokenizer.language_code != language:
             model = self._model
             self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
         return self._tokenizer
 
-    def count_tokens(self, text: str) -> int:
-        """How many tokens Whisper needs to write ``text``."""
-        return len(self._text_tokenizer().encode(text))
+    def count_tokens(self, text: str, language: str) -> int:
+        """How many tokens Whisper needs to write ``text`` in ``language``."""
+        return len(self._text_tokenizer(language).encode(text))
 
-    def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]:
+    def continuations(
+        self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int, language: str
+    ) -> list[str]:
         """What Whisper writes next after each ``(prompt, prefix)``, hearing ``audio`` (up to 30 s)
-        with ``prompt`` as the text said before it and ``prefix`` as the window's words so far.
+        in ``language`` with ``prompt`` as the text said before it and ``prefix`` as the window's
+        words so far.
 
         Whisper leans towards words it has just "seen", so with a term in the prompt it writes the
         term where it was said and keeps its first answer where it was not (see
@@ -175,7 +198,7 @@ class Recognizer:
         if not asks:
             return []
         model = self._model
-        tokenizer = self._text_tokenizer()
+        tokenizer = self._text_tokenizer(language)
         mel = model.feature_extractor(audio)
         # The encoder reads as many frames as it is given; a short stretch padded to 15 s rather
         # than Whisper's 30 s costs a third as much (attention is quadratic in length). Measured on
@@ -212,7 +235,7 @@ class Recognizer:
                 texts[i] = tokenizer.decode(new).replace("\ufffd", "")
         return [texts[i] for i in range(len(asks))]
 
-    def _batched(self, audio: np.ndarray, clips: list[Span]) -> Iterator[RecognizedSegment]:
+    def _batched(self, audio: np.ndarray, clips: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
         """GPU path: clips decoded in batches (no text conditioning between them).
 
         Clips go to faster-whisper a few batches at a time so progress is reported as they finish.
@@ -225,14 +248,14 @@ class Recognizer:
             part = clips[first : first + group]
             segments, info = pipeline.transcribe(
                 audio,
-                language=self.language,
+                language=into.language,
                 beam_size=self.options.beam_size,
                 word_timestamps=True,
                 without_timestamps=False,
                 batch_size=self.plan.batch_size,
                 clip_timestamps=[{"start": c.start, "end": c.end} for c in part],
             )
-            self.language = self.language or info.language
-            self.windows += len(part)
+            into.language = into.language or info.language
+            into.windows += len(part)
             for segment in segments:
                 yield _convert(segment, 0.0)

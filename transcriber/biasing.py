@@ -79,9 +79,11 @@ def budget_for(share: float, windows: int, recognition_time: float) -> Budget:
 
 
 class Continuer(Protocol):
-    def continuations(self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int) -> list[str]: ...
+    def continuations(
+        self, audio: np.ndarray, asks: list[tuple[str, str]], max_tokens: int, language: str
+    ) -> list[str]: ...
 
-    def count_tokens(self, text: str) -> int: ...
+    def count_tokens(self, text: str, language: str) -> int: ...
 
 
 @dataclass
@@ -188,14 +190,19 @@ def _taken(continuation: str, term: Term) -> str | None:
 
 
 class TermRedecoder:
-    """Built per recording's dictionary; :meth:`run` works on the corrected segments."""
+    """Built per recording's dictionary and language; :meth:`run` works on the corrected segments."""
 
     def __init__(
-        self, corrector: Corrector, recognizer: Continuer, clock: Callable[[], float] = time.perf_counter
+        self,
+        corrector: Corrector,
+        recognizer: Continuer,
+        language: str,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.corrector = corrector
         self.finder = SuspectFinder(corrector.terms)
         self.recognizer = recognizer
+        self.language = language  # the recording's, as its first pass found it
         self.clock = clock
 
     def run(
@@ -275,8 +282,8 @@ class TermRedecoder:
         heard_again = audio[int(piece.source.start * SAMPLE_RATE) : int(piece.source.end * SAMPLE_RATE)]
         asks = [(PROMPT.format(s.term.term), piece.text[: s.start - piece.at]) for s in piece.suspects]
         # Tokens enough for the longest term and a character before it: each token costs a decoder step.
-        wanted = max(self.recognizer.count_tokens(s.term.term) for s in piece.suspects) + LEAD_TOKENS
-        answers = self.recognizer.continuations(heard_again, asks, min(MAX_TOKENS, wanted))
+        wanted = max(self.recognizer.count_tokens(s.term.term, self.language) for s in piece.suspects) + LEAD_TOKENS
+        answers = self.recognizer.continuations(heard_again, asks, min(MAX_TOKENS, wanted), self.language)
         log.debug("asked about %s at %r: %s", [s.term.term for s in piece.suspects], piece.text, answers)
         edits: list[Edit] = []
         for suspect, answer in zip(piece.suspects, answers, strict=True):

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
 from dictionaries.correction import Corrector
 from dictionaries.terms import Term
-from transcriber.asr import AsrOptions, RecognizedSegment, Recognizer
+from transcriber.asr import AsrOptions, Recognition, RecognizedSegment, Recognizer
 from transcriber.audio import SAMPLE_RATE, decode
-from transcriber.biasing import REDECODE_SHARE, TermRedecoder, budget_for
+from transcriber.biasing import REDECODE_SHARE, Budget, TermRedecoder, budget_for
 from transcriber.channels import ChannelAnalyzer, channel_turns, check_mode, silence_outside
 from transcriber.device import choose_device
 from transcriber.diarization.loader import load_diarizer
@@ -64,6 +67,24 @@ class PipelineOptions:
     term_redecode_share: float = REDECODE_SHARE
 
 
+@dataclass(frozen=True)
+class RunReport:
+    """What one run found out besides the transcript (benchmarks and tests read it)."""
+
+    language: str  # the recording's, as written in the transcript
+    # 30 s windows the first pass decoded (each channel's, added up): the work second opinions share.
+    windows: int
+    budget: Budget | None  # what second opinions were allowed; None where none were asked for
+    # Seconds: "recognition" (0 where the channels were recognised one by one), "diarization"
+    # (where the mix was diarized, beside recognition), "corrections" and "second_opinions" (with terms).
+    timings: Mapping[str, float]
+
+
+class PipelineRun(NamedTuple):
+    transcript: Transcript
+    report: RunReport
+
+
 def _to_segments(raw: RecognizedSegment) -> list[Segment]:
     """Clean one recognised segment and cut it into utterances."""
     words = tidy_words(collapse_repeated_words([w for w in raw.words if w.text.strip()]))
@@ -111,8 +132,6 @@ class Pipeline:
             AsrOptions(language=self.options.language, beam_size=self.options.beam_size),
         )
         self.diarizer = load_diarizer(self.options.diarization)
-        # Seconds spent in the last run's recognition and dictionary stages (benchmarks read them).
-        self.timings: dict[str, float] = {}
 
     def diarize(self, audio: np.ndarray, hints: SpeakerHints) -> list[SpeakerTurn]:
         if self.diarizer is None:
@@ -120,9 +139,15 @@ class Pipeline:
         turns = self.diarizer.diarize(audio, hints.exact, hints.minimum, hints.maximum)
         return [SpeakerTurn(start=t.start, end=t.end, speaker=t.speaker) for t in turns]
 
+    def _timed_diarize(self, audio: np.ndarray, hints: SpeakerHints) -> tuple[list[SpeakerTurn], float | None]:
+        """The speakers' turns, and the seconds the diarizer took (None without one)."""
+        started = time.perf_counter()
+        turns = self.diarize(audio, hints)
+        return turns, None if self.diarizer is None else time.perf_counter() - started
+
     def _fill_skipped_speech(
         self, audio: np.ndarray, spans: list[Span], segments: list[Segment], decoded: list[RecognizedSegment]
-    ) -> list[Segment]:
+    ) -> tuple[list[Segment], Recognition | None]:
         """Decode again, on its own, any stretch of speech the recogniser skipped.
 
         Whisper sometimes ends a 30 s window early and jumps past the speech left in it; the
@@ -131,16 +156,17 @@ class Pipeline:
         heard = [Span(w.start - _WORD_REACH, w.end + _WORD_REACH) for s in segments for w in s.words]
         missed = uncovered(spans, heard, _SKIP_MIN)
         if not missed:
-            return []
+            return [], None
         log.info("re-decoding %d skipped stretches (%.1f s)", len(missed), sum(m.length for m in missed))
         clips = plan_clips(audio, missed, self.options.vad, self.options.vad.max_clip)
         recovered: list[Segment] = []
-        for raw in self.recognizer.transcribe(audio, clips):
+        again = self.recognizer.transcribe(audio, clips)
+        for raw in again:
             found = [s for s in _to_segments(raw) if not _overlaps_heard(s, heard)]
             if found:
                 decoded.append(raw)
             recovered.extend(found)
-        return recovered
+        return recovered, again
 
     def run(
         self,
@@ -150,7 +176,19 @@ class Pipeline:
         speakers: SpeakerHints | None = None,
         channels: str | None = None,
     ) -> Transcript:
-        """``channels`` overrides the options' stereo handling for this recording (auto | split | mix)."""
+        """The recording's transcript. ``channels`` overrides the options' stereo handling for this
+        recording (auto | split | mix)."""
+        return self.run_with_report(path, progress, terms, speakers, channels).transcript
+
+    def run_with_report(
+        self,
+        path: str | Path,
+        progress: StageProgressFn | None = None,
+        terms: list[Term] | None = None,
+        speakers: SpeakerHints | None = None,
+        channels: str | None = None,
+    ) -> PipelineRun:
+        """As :meth:`run`, with what the run found out (the pipeline keeps nothing of a run)."""
         mode = check_mode(channels or self.options.channels)
         hints = speakers or SpeakerHints()
         staged = StagedProgress(progress, _STAGE_WEIGHTS)
@@ -162,43 +200,50 @@ class Pipeline:
         by_channel = channel_turns(analyzer.activity() if analyzer else None, mode, hints.allow(2), self.options.vad)
         decoded: list[RecognizedSegment] = []  # the recogniser's own segments: evidence for the flags
         recognition_time = 0.0
+        diarization_time: float | None = None
         if by_channel is not None:
             del audio  # each channel is decoded again on its own: one recording's worth in memory at a time
             staged.stage("vad")(1.0)  # the channels' speech was found while decoding
-            segments = self._recognise_channels(path, by_channel, staged.stage("asr"), decoded)
+            segments, passes = self._recognise_channels(path, by_channel, staged.stage("asr"), decoded)
             turns = by_channel
             spans = [Span(t.start, t.end) for t in by_channel]
         else:
             # Diarization runs beside recognition: the two stages share the machine's cores.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as background:
-                diarizing = background.submit(self.diarize, audio, hints)
+                diarizing = background.submit(self._timed_diarize, audio, hints)
                 spans = detect_speech(audio, self.options.vad, staged.stage("vad"))
                 started = time.perf_counter()
-                segments = self._recognise(audio, spans, staged.stage("asr"), decoded)
+                segments, recognition = self._recognise(audio, spans, staged.stage("asr"), decoded)
                 recognition_time = time.perf_counter() - started
-                turns = diarizing.result()
+                turns, diarization_time = diarizing.result()
+            passes = [recognition]
             if turns:
                 segments = assign_speakers(segments, turns)
+        windows = sum(p.windows for p in passes)
+        language = next((p.language for p in passes if p.language), None) or "ja"
         corrections: list[Correction] = []
-        self.timings = {"recognition": recognition_time}
+        budget: Budget | None = None
+        timings = {"recognition": recognition_time}
         if terms:  # last, so the undo records point at the final segments
             started = time.perf_counter()
             corrector = Corrector(terms)
             segments, corrections = apply_terms(segments, corrector)
-            self.timings["corrections"] = time.perf_counter() - started
+            timings["corrections"] = time.perf_counter() - started
             share = self.options.term_redecode_share
             if by_channel is None and share > 0:
-                budget = budget_for(share, self.recognizer.windows, recognition_time)
-                redecoder = TermRedecoder(corrector, self.recognizer)
+                budget = budget_for(share, windows, recognition_time)
+                redecoder = TermRedecoder(corrector, self.recognizer, language)
                 started = time.perf_counter()
                 segments, corrections = redecoder.run(audio, segments, corrections, budget)
-                self.timings["second_opinions"] = time.perf_counter() - started
-            log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
+                timings["second_opinions"] = time.perf_counter() - started
+            log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+        if diarization_time is not None:
+            timings["diarization"] = diarization_time
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
         flags = find_flags(segments, spans, decoded)
-        return Transcript(
+        transcript = Transcript(
             duration=duration,
-            language=self.recognizer.language or "ja",
+            language=language,
             speakers=speakers_in_order(segments),
             segments=segments,
             corrections=corrections,
@@ -206,29 +251,34 @@ class Pipeline:
             flags=flags,
             model=Path(self.model_path).name,
         )
+        return PipelineRun(transcript, RunReport(language, windows, budget, MappingProxyType(timings)))
 
     def _recognise(
         self, audio: np.ndarray, spans: list[Span], asr_progress: ProgressFn, decoded: list[RecognizedSegment]
-    ) -> list[Segment]:
-        """Segments of the speech in ``spans``; the recogniser's raw segments are appended to ``decoded``."""
+    ) -> tuple[list[Segment], Recognition]:
+        """Segments of the speech in ``spans``, and the recogniser's pass over it (its language and
+        windows); the recogniser's raw segments are appended to ``decoded``."""
         recognizer = self.recognizer
         vad = self.options.vad
         stretches = plan_clips(audio, spans, vad, vad.max_clip if recognizer.batched else vad.max_run)
         speech = sum(c.length for c in stretches)
         log.info("%.1f s of audio, %d stretches, %.1f s of speech", len(audio) / SAMPLE_RATE, len(stretches), speech)
         segments: list[Segment] = []
-        for raw in recognizer.transcribe(audio, stretches):
+        first = recognizer.transcribe(audio, stretches)
+        for raw in first:
             decoded.append(raw)
             segments.extend(_to_segments(raw))
             asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
-        segments.extend(self._fill_skipped_speech(audio, spans, segments, decoded))
+        recovered, again = self._fill_skipped_speech(audio, spans, segments, decoded)
+        segments.extend(recovered)
         asr_progress(1.0)
-        return sorted(segments, key=lambda s: s.start)
+        return sorted(segments, key=lambda s: s.start), first if again is None else again
 
     def _recognise_channels(
         self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn, decoded: list[RecognizedSegment]
-    ) -> list[Segment]:
-        """Each channel recognised on its own, silenced outside its party's turns.
+    ) -> tuple[list[Segment], list[Recognition]]:
+        """Each channel recognised on its own, silenced outside its party's turns; with each
+        channel's pass.
 
         Measured on stereo calls built from the fixtures, this beats recognising the mix wherever
         the parties overlap (the mix garbles both), and one party's leak never becomes the other's words.
@@ -236,6 +286,7 @@ class Pipeline:
         total = sum(t.end - t.start for t in turns) or 1.0
         done = 0.0
         segments: list[Segment] = []
+        passes: list[Recognition] = []
         for channel in (0, 1):
             speaker = f"S{channel + 1}"
             own = [t for t in turns if t.speaker == speaker]
@@ -247,9 +298,10 @@ class Pipeline:
                 progress(offset + width * fraction)
 
             audio = silence_outside(decode(path, channel=channel), own, self.options.vad.pad)
-            found = self._recognise(audio, [Span(t.start, t.end) for t in own], report, decoded)
+            found, recognition = self._recognise(audio, [Span(t.start, t.end) for t in own], report, decoded)
+            passes.append(recognition)
             del audio
             segments.extend(fit_to_turns([s.model_copy(update={"speaker": speaker}) for s in found], own))
             done += share
         progress(1.0)
-        return sorted(segments, key=lambda s: s.start)
+        return sorted(segments, key=lambda s: s.start), passes
