@@ -272,7 +272,10 @@ class Pipeline:
         recovered, again = self._fill_skipped_speech(audio, spans, segments, decoded)
         segments.extend(recovered)
         asr_progress(1.0)
-        return sorted(segments, key=lambda s: s.start), first if again is None else again
+        if again is not None:
+            log.info("%d windows decoded again for skipped speech (not counted as the first pass's)", again.windows)
+        # The first pass's language and windows: a pass after it (skipped stretches) adds no first-pass work.
+        return sorted(segments, key=lambda s: s.start), first
 
     def _recognise_channels(
         self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn, decoded: list[RecognizedSegment]
