@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from dictionaries.reading import reading_of
 from dictionaries.terms import Term, is_kana, to_hiragana
-from service.access import MAX_ID, Caller, audit
+from service.access import Caller, audit, valid_id
 from service.dictionaries import add_or_merge, normalize_term
 from service.errors import ServiceError, not_found
 from service.models import Department, Dictionary, DictionaryTerm, Recording, Role, TermProposal, User, utcnow
@@ -72,7 +72,7 @@ def departments_of(caller: Caller) -> list[int] | None:
 
 
 def visible_proposal(db: Session, caller: Caller, proposal_id: int) -> TermProposal:
-    proposal = db.get(TermProposal, proposal_id) if 0 < proposal_id <= MAX_ID else None
+    proposal = db.get(TermProposal, proposal_id) if valid_id(proposal_id) else None
     allowed = departments_of(caller)
     if proposal is None or (allowed is not None and proposal.department_id not in allowed):
         raise not_found()
@@ -190,7 +190,7 @@ def accept_proposal(
     )
     if changes.dictionary_id is not None:
         dictionary_id = changes.dictionary_id
-        dictionary = db.get(Dictionary, dictionary_id) if 0 < dictionary_id <= MAX_ID else None
+        dictionary = db.get(Dictionary, dictionary_id) if valid_id(dictionary_id) else None
         if dictionary is None or dictionary.department_id != proposal.department_id:
             raise ServiceError(422, "dictionary", f"用語辞書 {dictionary_id} はこの部署の辞書ではありません。")
     else:

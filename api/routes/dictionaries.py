@@ -122,7 +122,12 @@ def import_csv(
     return ImportOut.of(report)
 
 
-@router.get("/{dictionary_id}/export", summary="CSV に書き出す (UTF-8 BOM 付き、Excel で開けます)")
+@router.get(
+    "/{dictionary_id}/export",
+    summary="CSV に書き出す (UTF-8 BOM 付き、Excel で開けます)",
+    response_class=Response,
+    responses={200: {"description": "term,reading,aliases,category の CSV", "content": {"text/csv": {}}}},
+)
 def export_csv(dictionary_id: int, db: DbSession, caller: CurrentCaller) -> Response:
     dictionary = domain.readable_dictionary(db, caller, dictionary_id)
     ascii_name = f"dictionary-{dictionary_id}.csv"

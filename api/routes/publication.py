@@ -95,7 +95,12 @@ def put_publication(
     return PublicationOut.of(recording_id, publication.state(db, recording, stored))
 
 
-@router.get("/{recording_id}/publication/export", summary="公開用の書き出し (docx, txt)")
+@router.get(
+    "/{recording_id}/publication/export",
+    summary="公開用の書き出し (docx, txt)",
+    response_class=Response,
+    responses={200: {"description": "公開用の写し", "content": {MEDIA_TYPES[f]: {} for f in ("docx", "txt")}}},
+)
 def export_publication(
     recording_id: int,
     request: Request,
