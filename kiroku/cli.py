@@ -175,7 +175,7 @@ def transcribe(
             channels=channels,
             term_redecode_share=settings.redecode_share if redecode_share is None else redecode_share,
         )
-        pipeline = Pipeline(options)
+        pipeline = Pipeline(options, settings)
         hints = SpeakerHints(speakers, min_speakers, max_speakers)
         transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints)
         bar.finish()

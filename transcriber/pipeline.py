@@ -25,6 +25,7 @@ from transcriber.hallucination import find_flags
 from transcriber.japanese_text import collapse_repeated_words, is_caption, tidy_spacing, tidy_words, words_to_text
 from transcriber.model_store import resolve_model
 from transcriber.progress import ProgressFn, StagedProgress, StageProgressFn
+from transcriber.settings import EngineSettings
 from transcriber.speakers import assign_speakers, fit_to_turns, speakers_in_order
 from transcriber.terminology import apply_terms
 from transcriber.transcript import Correction, Segment, SpeakerTurn, Transcript, Word
@@ -121,17 +122,19 @@ _WORD_REACH = 0.3  # a word's timing is approximate: speech this close to a word
 class Pipeline:
     """Holds the loaded model so a worker transcribes many recordings with one load."""
 
-    def __init__(self, options: PipelineOptions | None = None) -> None:
+    def __init__(self, options: PipelineOptions | None = None, settings: EngineSettings | None = None) -> None:
+        """``settings``: where models live and the diarization pipeline's directory (an entry point
+        passes the ones it read; without them, the environment's)."""
         self.options = options or PipelineOptions()
         check_mode(self.options.channels)
         self.plan = choose_device(self.options.device, self.options.compute_type, batch_size=self.options.batch_size)
-        self.model_path = resolve_model(self.options.model)
+        self.model_path = resolve_model(self.options.model, settings)
         self.recognizer = Recognizer(
             self.model_path,
             self.plan,
             AsrOptions(language=self.options.language, beam_size=self.options.beam_size),
         )
-        self.diarizer = load_diarizer(self.options.diarization)
+        self.diarizer = load_diarizer(self.options.diarization, settings)
 
     def diarize(self, audio: np.ndarray, hints: SpeakerHints) -> list[SpeakerTurn]:
         if self.diarizer is None:

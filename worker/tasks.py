@@ -40,19 +40,19 @@ def _options(settings: EngineSettings) -> PipelineOptions:
 
 
 @lru_cache(maxsize=1)
-def _pipeline(options: PipelineOptions) -> Pipeline:
+def _pipeline(settings: EngineSettings) -> Pipeline:
     # Loaded once per worker process: the model stays in memory between jobs.
-    return Pipeline(options)
+    return Pipeline(_options(settings), settings)
 
 
 def _transcribe(path: Path, progress: StageProgressFn, terms: list[Term], hints: SpeakerHints) -> Transcript:
-    pipeline = _pipeline(_options(get_settings()))
+    pipeline = _pipeline(get_settings())
     return pipeline.run(path, progress=progress, terms=terms, speakers=hints)
 
 
 def _diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
     """A relabel job's speakers, with the worker's loaded diarizer."""
-    pipeline = _pipeline(_options(get_settings()))
+    pipeline = _pipeline(get_settings())
     if pipeline.diarizer is None:  # KIROKU_DIARIZATION=off, or torch/pyannote missing
         raise DiarizerMissing
     return pipeline.diarize(decode(path), hints)
