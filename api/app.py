@@ -53,12 +53,9 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
         if upkeep:
-            from service.db import engine_for
-            from service.maintenance import Upkeep, start_loop, upkeep_interval
+            from service.maintenance import start_upkeep
 
-            current = settings or get_settings()
-            engine = engine_for(current.resolved_database_url())
-            stop = start_loop(engine, Upkeep.from_settings(current), every=upkeep_interval(current))
+            stop = start_upkeep(settings or get_settings())
         yield
         if stop is not None:
             stop.set()

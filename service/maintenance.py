@@ -22,6 +22,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from service.db import engine_for
 from service.models import Job, JobStatus, Recording, UploadSession, utcnow
 from service.queue import enqueue
 from service.settings import ServiceSettings, get_settings
@@ -203,3 +204,9 @@ def start_loop(engine: Engine, upkeep: Upkeep, every: float) -> threading.Event:
 
     threading.Thread(target=loop, name="kiroku-upkeep", daemon=True).start()
     return stop
+
+
+def start_upkeep(settings: ServiceSettings) -> threading.Event:
+    """The upkeep loop of a service process (the API's or a worker's) on its settings' database."""
+    engine = engine_for(settings.resolved_database_url())
+    return start_loop(engine, Upkeep.from_settings(settings), every=upkeep_interval(settings))

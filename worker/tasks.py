@@ -16,7 +16,7 @@ from celery.signals import worker_ready, worker_shutdown
 
 from dictionaries.terms import Term
 from service.db import engine_for, migrate
-from service.maintenance import Upkeep, start_loop, upkeep_interval
+from service.maintenance import start_upkeep
 from service.queue import QUEUE, TASK_NAME, celery_app
 from service.settings import ServiceSettings, get_settings
 from transcriber.audio import decode
@@ -83,9 +83,7 @@ _upkeep_stop: list[threading.Event] = []
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _start_upkeep(**_: object) -> None:
-    settings = get_settings()
-    engine = engine_for(settings.resolved_database_url())
-    _upkeep_stop.append(start_loop(engine, Upkeep.from_settings(settings), every=upkeep_interval(settings)))
+    _upkeep_stop.append(start_upkeep(get_settings()))
 
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]
