@@ -1,1 +1,1 @@
-"""The service: FastAPI app, data model (SQLModel + Alembic), auth, uploads, jobs, minutes and usage."""
+"""The HTTP face of the service: the FastAPI app, thin routes with declared response models, auth."""
