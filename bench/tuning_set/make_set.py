@@ -352,15 +352,15 @@ class Speaker:
 
         def protect(s: str) -> str:
             keep.append(s)
-            return f"\u0001{len(keep) - 1}\u0002"
+            return chr(0xE000 + len(keep) - 1)  # a private-use character: no digit for numbers_to_kanji
 
         text = MARKUP_RE.sub(lambda m: protect(m[2]), raw)
         for t in self.terms:
             if t.term in text:
                 text = text.replace(t.term, protect(pronunciation(t.reading)) if self.needs_reading(t) else t.term)
         text = numbers_to_kanji(text)
-        text = re.sub("\u0001(\\d+)\u0002", lambda m: numbers_to_kanji(keep[int(m[1])]), text)
-        if re.search(r"[0-9A-Za-z]", text):
+        text = re.sub("[\ue000-\ue0ff]", lambda m: numbers_to_kanji(keep[ord(m[0]) - 0xE000]), text)
+        if re.search(r"[0-9A-Za-z\x00-\x1f\ue000-\uf8ff]", text):
             raise ValueError(f"spoken text still has Latin letters or digits: {text!r}")
         return text
 
