@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from docx import Document
 from sqlmodel import Session, select
 
-from service.models import Job, UsageRecord
+from service.models import Job, Recording, UsageRecord
 from tests.conftest import DIALOGUE, SINGLE
 from tests.service.conftest import World, run_queued_job
 
@@ -117,3 +118,52 @@ def test_session_needs_csrf_header_but_bearer_does_not(world: World) -> None:
     script.headers["Authorization"] = f"Bearer {token}"
     created = _upload(script)
     assert created.status_code == 201 and created.json()["source"] == "api"
+
+
+def _listed(client, **params):  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/recordings", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["total"], [item["id"] for item in body["items"]]
+
+
+def _five_days_of_uploads(world: World) -> list[int]:
+    """Five uploads of the kita department, made 2024-04-01 … 04-05 at 09:00 UTC: newest first."""
+    clerk = world.client("clerk_kita")
+    ids = [int(_upload(clerk, title=f"会議{day}").json()["id"]) for day in range(5)]
+    _upload(world.client("clerk_zaisei"))  # another department's: never on a kita page
+    with Session(world.engine) as db:
+        for day, recording_id in enumerate(ids):
+            recording = db.get(Recording, recording_id)
+            assert recording is not None
+            recording.created_at = datetime(2024, 4, 1 + day, 9, 0, tzinfo=UTC)
+            db.add(recording)
+        db.commit()
+    return ids[::-1]
+
+
+def test_listing_pages_are_disjoint_and_cover_every_recording(world: World) -> None:
+    newest_first = _five_days_of_uploads(world)
+    clerk = world.client("clerk_kita")
+    assert _listed(clerk) == (5, newest_first)
+    pages = [_listed(clerk, limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [total for total, _ in pages] == [5, 5, 5]
+    assert [ids for _, ids in pages] == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+    assert _listed(clerk, limit=2, offset=5) == (5, [])
+
+
+def test_listing_since_and_until_bound_the_upload_time(world: World) -> None:
+    newest_first = _five_days_of_uploads(world)  # uploaded on April 5, 4, 3, 2, 1
+    clerk = world.client("clerk_kita")
+    # `since` includes its instant, `until` excludes it.
+    assert _listed(clerk, since="2024-04-02T09:00:00Z") == (4, newest_first[:4])
+    assert _listed(clerk, until="2024-04-04T09:00:00Z") == (3, newest_first[2:])
+    assert _listed(clerk, since="2024-04-02T09:00:00Z", until="2024-04-04T09:00:00Z") == (2, newest_first[2:4])
+    # The same instants written in Japan time select the same recordings.
+    assert _listed(clerk, since="2024-04-02T18:00:00+09:00", until="2024-04-04T18:00:00+09:00") == (
+        2,
+        newest_first[2:4],
+    )
+    # Filter and page together: the total counts the filtered recordings, the page is a slice of them.
+    assert _listed(clerk, since="2024-04-02T09:00:00Z", limit=3, offset=3) == (4, newest_first[3:4])
+    assert _listed(clerk, since="2024-04-06T00:00:00Z") == (0, [])
