@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service.models import Job, Recording, UsageRecord
@@ -120,7 +121,7 @@ def test_session_needs_csrf_header_but_bearer_does_not(world: World) -> None:
     assert created.status_code == 201 and created.json()["source"] == "api"
 
 
-def _listed(client, **params):  # type: ignore[no-untyped-def]
+def _listed(client: TestClient, **params: str | int) -> tuple[int, list[int]]:
     response = client.get("/api/v1/recordings", params=params)
     assert response.status_code == 200, response.text
     body = response.json()
