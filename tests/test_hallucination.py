@@ -8,15 +8,17 @@ the speech detector heard a voice, the recogniser's own segments); the last test
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.conftest import DIALOGUE, ENCODINGS, SINGLE, encode, load_pcm, run_kiroku
-from transcriber.asr import RecognizedSegment
+from transcriber.asr import Recognition, RecognizedSegment
 from transcriber.audio import SAMPLE_RATE
-from transcriber.hallucination import find_flags, has_loop, repoint_flags
+from transcriber.hallucination import REASON_SILENCE, find_flags, has_loop, repoint_flags
+from transcriber.pipeline import Pipeline
 from transcriber.relabel import relabel
 from transcriber.transcript import Flag, Segment, SpeakerTurn, Transcript, Word
 from transcriber.vad import Span
@@ -142,6 +144,48 @@ def test_flags_follow_their_segment_when_speakers_are_relabelled() -> None:
     assert len(again.segments) == 3
     assert [again.segments[f.segment].text for f in again.flags] == [caption.text]
     assert repoint_flags([flag], []) == []  # nothing left to point at
+
+
+@pytest.mark.slow
+def test_pipeline_writes_the_flag_of_text_invented_over_silence_into_the_transcript(
+    pipeline: Pipeline, speech: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real model and audio; the recogniser also "hears" a confident sentence in the silence after
+    the speech (as Whisper does over some noise), so the flag certainly has to reach the transcript."""
+    hiss = (np.random.default_rng(5).standard_normal(12 * SAMPLE_RATE) * 0.0003).astype(np.float32)
+    source = encode(np.concatenate([speech, hiss]), tmp_path / "speech_silence.flac", ENCODINGS[4])
+    quiet = len(speech) / SAMPLE_RATE + 3.0
+    text = "それでは次の議題に移ります。"
+    words = [
+        Word(start=quiet + k, end=quiet + k + 1, text=p, confidence=0.9)
+        for k, p in enumerate(("それでは", "次の議題に", "移ります。"))
+    ]
+    invented = RecognizedSegment(
+        quiet, quiet + 3, text, words, avg_logprob=-0.3, no_speech_prob=0.1, compression_ratio=1.2
+    )
+    real = pipeline.recognizer.transcribe
+    passes: list[Recognition] = []
+
+    def transcribe(audio: np.ndarray, stretches: list[Span]) -> Recognition:
+        first = real(audio, stretches)
+        extra = [] if passes else [invented]  # only in the first pass (one for skipped speech may follow)
+
+        def decode(into: Recognition) -> Iterator[RecognizedSegment]:
+            yield from first
+            into.language, into.windows = first.language, first.windows
+            yield from extra
+
+        passes.append(Recognition(decode, first.language))
+        return passes[-1]
+
+    monkeypatch.setattr(pipeline.recognizer, "transcribe", transcribe)
+    transcript = pipeline.run(source)
+    texts = [s.text for s in transcript.segments]
+    assert text in texts and "開会" in "".join(texts), texts
+    assert [(f.segment, f.kind, f.text) for f in transcript.flags] == [(texts.index(text), "silence", text)]
+    assert transcript.flags[0].reason == REASON_SILENCE
+    data = json.loads(json.dumps(transcript.to_json_dict(), ensure_ascii=False))
+    assert data["flags"][0]["kind"] == "silence"
 
 
 @pytest.mark.slow
