@@ -284,25 +284,26 @@ def _blind_once(real: Any) -> Any:
 
 def test_concurrent_posts_and_completions_make_one_recording(devices: Devices) -> None:
     audio = tiny_wav(1.0)
-    locations: list[str] = []
-    answers: list[Any] = []
     barrier = threading.Barrier(4)
 
-    def post() -> None:
+    def post() -> Any:
         with devices.client() as client:
-            barrier.wait()
-            locations.append(create(client, devices.kita, len(audio), recording_id="twice").headers["Location"])
+            barrier.wait(timeout=30)
+            return create(client, devices.kita, len(audio), recording_id="twice")
 
-    _together(post, 4)
-    assert len(set(locations)) == 1
+    created = _together(post, 4)
+    # One creates the upload, the three others are answered as its repeat.
+    assert sorted(c.status_code for c in created) == [200, 200, 200, 201], [c.text for c in created]
+    locations = {c.headers["Location"] for c in created}
+    assert len(locations) == 1, locations  # every racer was given the one upload
     barrier = threading.Barrier(4)
 
-    def complete() -> None:
+    def complete() -> Any:
         with devices.client() as client:
-            barrier.wait()
-            answers.append(patch(client, devices.kita, locations[0], 0, audio))
+            barrier.wait(timeout=30)
+            return patch(client, devices.kita, next(iter(locations)), 0, audio)
 
-    _together(complete, 4)
+    answers = _together(complete, 4)
     statuses = sorted(a.status_code for a in answers)
     assert statuses.count(204) >= 1 and set(statuses) <= {204, 409}, [a.text for a in answers]
     assert len({a.headers["Kiroku-Recording-Id"] for a in answers if a.status_code == 204}) == 1
@@ -311,12 +312,28 @@ def test_concurrent_posts_and_completions_make_one_recording(devices: Devices) -
         assert len(db.exec(select(UploadSession)).all()) == 1
 
 
-def _together(target: Any, n: int) -> None:
-    threads = [threading.Thread(target=target) for _ in range(n)]
+def _together(target: Any, n: int) -> list[Any]:
+    """Run ``target`` in ``n`` threads at once: what each returned, in thread order. A thread that
+    raised, or did not finish within a minute, fails the test."""
+    results: list[Any] = [None] * n
+    errors: list[BaseException | None] = [None] * n
+
+    def run(index: int) -> None:
+        try:
+            results[index] = target()
+        except BaseException as error:  # handed to the test below, not lost in the thread
+            errors[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(n)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not [t.name for t in threads if t.is_alive()], "racing requests still running after 60 s"
+    for error in errors:
+        if error is not None:
+            raise AssertionError(f"a racing request failed: {error!r}") from error
+    return results
 
 
 def test_other_device_bad_key_and_protocol_errors(devices: Devices) -> None:
