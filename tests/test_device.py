@@ -34,9 +34,27 @@ def test_cuda_requested_without_gpu_and_bad_values_are_errors() -> None:
         choose_device(compute_type="int4")
 
 
-def test_this_machine_detects_no_gpu() -> None:
-    # No machine here has a GPU: auto must fall back to the CPU without an error.
-    assert choose_device().device == "cpu"
+@pytest.mark.parametrize(("visible", "device"), [(0, "cpu"), (1, "cuda"), (2, "cuda")])
+def test_auto_follows_the_gpus_the_runtime_reports(visible: int, device: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever this machine has: the count comes from CTranslate2, replaced here.
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: visible)
+    assert choose_device(cpus=4).device == device
+    if visible == 0:
+        with pytest.raises(ValueError, match="CUDA"):
+            choose_device("cuda", cpus=4)
+
+
+def test_a_broken_cuda_install_falls_back_to_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctranslate2
+
+    def broken() -> int:
+        raise RuntimeError("CUDA driver version is insufficient for CUDA runtime version")
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", broken)
+    plan = choose_device(cpus=3)
+    assert (plan.device, plan.compute_type, plan.cpu_threads) == ("cpu", "int8", 3)
 
 
 def test_the_settings_choose_the_device_and_precision(monkeypatch: pytest.MonkeyPatch) -> None:
