@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,8 @@ MAY_HOURS = "1,320.5 時間"
 FISCAL_LABEL = "令和7年度 (2025年度)"
 FISCAL_HOURS = "2,091.0 時間"  # 770.5 + 1,320.5
 FISCAL_PERCENT = "9.3%"  # 2,091 / (12 × 1,870 = 22,440) = 9.32 %
-# The running month: two recordings of an hour each, added at the moment of seeding.
+# The running month (in Tokyo): two recordings of an hour each, made early on its 1st, so they are
+# the running month's for the whole month whatever the day the tests run (see _seed_running_month).
 CURRENT_HOURS = "2.0 時間"
 
 
@@ -93,14 +94,64 @@ CURRENT_HOURS = "2.0 時間"
 class UsageSite:
     base: str
     server: Process
+    engine: Any
+    running: set[str] = field(default_factory=set)  # running months already given their two recordings
+
+
+def _tokyo_now() -> datetime:
+    """The wall clock in Tokyo (as the server and the browser read it), as a naive datetime."""
+    return datetime.now(UTC) + TOKYO
+
+
+def _month_start_utc(tokyo: datetime) -> datetime:
+    """00:30 on the 1st of ``tokyo``'s month in Tokyo, as UTC (15:30 on the previous day)."""
+    return datetime(tokyo.year, tokyo.month, 1, 0, 30, tzinfo=UTC) - TOKYO
+
+
+def _add_recordings(db: Session, ids: dict[str, int | None], entries: list[Entry]) -> list[tuple[Any, Entry]]:
+    from service.models import Recording
+    from service.usage import new_usage_record
+
+    recordings = []
+    for entry in entries:
+        department_id = ids[entry.department]
+        assert department_id is not None
+        recording = Recording(
+            department_id=department_id,
+            source=entry.source,
+            kind=entry.kind,
+            duration_seconds=entry.seconds,
+            title="利用状況の試験",
+        )
+        db.add(recording)
+        recordings.append((recording, entry))
+    db.flush()
+    for recording, entry in recordings:
+        db.add(new_usage_record(recording, "whisper-base", entry.seconds / 5, at=entry.at))
+    return recordings
+
+
+def _seed_running_month(site: UsageSite) -> str:
+    """Give the month running now in Tokyo its two recordings (once), dated at its start: right
+    before a test reads the running month, so a month that ended since the module began (a run
+    across midnight at a month end) is seeded too. Returns the month, YYYY-MM."""
+    from service.accounts import department_named
+
+    now = _tokyo_now()
+    month = now.strftime("%Y-%m")
+    if month not in site.running:
+        with Session(site.engine) as db:
+            ids = {KITA: department_named(db, KITA).id}
+            _add_recordings(db, ids, [Entry(_month_start_utc(now), KITA, "web", "meeting", 3600)] * 2)
+            db.commit()
+        site.running.add(month)
+    return month
 
 
 def _seed(engine: Any) -> None:
     from service.accounts import add_user, department_named
-    from service.models import Recording, Role, TranscriptRecord
-    from service.usage import new_usage_record
+    from service.models import Role, TranscriptRecord
 
-    now = datetime.now(UTC)
     with Session(engine) as db:
         add_user(db, "usage_manager", Role.manager, KITA, PASSWORD, display_name="鈴木 課長")
         add_user(db, "usage_clerk", Role.clerk, KITA, PASSWORD, display_name="山田 花子")
@@ -108,23 +159,7 @@ def _seed(engine: Any) -> None:
         roads = department_named(db, ROADS)
         roads.monthly_cap_hours = ROADS_CAP
         db.add(roads)
-        current = [Entry(now, KITA, "web", "meeting", 3600)] * 2
-        recordings = []
-        for entry in ledger() + current:
-            department_id = ids[entry.department]
-            assert department_id is not None
-            recording = Recording(
-                department_id=department_id,
-                source=entry.source,
-                kind=entry.kind,
-                duration_seconds=entry.seconds,
-                title="利用状況の試験",
-            )
-            db.add(recording)
-            recordings.append((recording, entry))
-        db.flush()
-        for recording, entry in recordings:
-            db.add(new_usage_record(recording, "whisper-base", entry.seconds / 5, at=entry.at))
+        recordings = _add_recordings(db, ids, ledger())
         # Quality in April: 北区 two minutes with 50 of 1,000 characters changed (whisper-base): 5.0 %;
         # 財政局 one with 30 of 400 changed (large-v3): 7.5 %.
         april_kita = [r for r, e in recordings if e.department == KITA and e.at == _noon(2025, 4, 3)][:2]
@@ -165,8 +200,10 @@ def usage_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UsageSite]:
         prepare(get_settings())
         _seed(get_engine())
         server, base = start_server(tmp, service_process_env(env), worker=False)
+        site = UsageSite(base, server, get_engine())
+        _seed_running_month(site)
         try:
-            yield UsageSite(base, server)
+            yield site
         finally:
             server.kill()
             for cache in (get_settings, celery_app, engine_for):
@@ -202,10 +239,6 @@ def _no_broken_numbers(page: Any) -> None:
         assert bad not in text, bad
     for bad in ("NaN", "Infinity", "undefined"):  # e.g. in an SVG coordinate
         assert bad not in markup, bad
-
-
-def _tokyo_now() -> datetime:
-    return datetime.now(UTC) + TOKYO
 
 
 def test_a_month_by_hand(usage_site: UsageSite, manager_page: tuple[Any, list[str]], shots: Path) -> None:
@@ -350,6 +383,7 @@ def test_empty_leap_future_and_running_months(
     _no_broken_numbers(page)
     page.screenshot(path=str(shots / "21-usage-empty.png"), full_page=True)
 
+    _seed_running_month(usage_site)
     now = _tokyo_now()
     upcoming = date(now.year + (now.month == 12), now.month % 12 + 1, 1).strftime("%Y-%m")
     _open(page, base, upcoming)
@@ -358,12 +392,22 @@ def test_empty_leap_future_and_running_months(
     _no_broken_numbers(page)
 
     # The running month (no month in the URL): partly drawn, with a projection to the month end.
+    # The clock is read before and after the page is: a midnight in between allows either day.
+    _seed_running_month(usage_site)
+    before = _tokyo_now()
     page.get_by_role("link", name="今月").click()
     expect(page).to_have_url(f"{base}/usage")
-    now = _tokyo_now()
-    expect(page.locator("#month-title")).to_have_text(f"{now.year}年{now.month}月")
+    expect(page.locator("#usage-body")).to_have_attribute("aria-busy", "false")
+    after = _tokyo_now()
+    if (before.year, before.month) != (after.year, after.month):  # a month ended meanwhile: read it again
+        _seed_running_month(usage_site)
+        page.reload()
+        expect(page.locator("#usage-body")).to_have_attribute("aria-busy", "false")
+        before = after = _tokyo_now()
+    expect(page.locator("#month-title")).to_have_text(f"{after.year}年{after.month}月")
     expect(page.locator("#used-hours")).to_have_text(CURRENT_HOURS)
-    expect(page.locator("#daily-chart .used-line")).to_have_attribute("data-points", str(now.day))
+    days = "|".join(sorted({str(before.day), str(after.day)}))
+    expect(page.locator("#daily-chart .used-line")).to_have_attribute("data-points", re.compile(f"^({days})$"))
     expect(page.locator("#daily-chart .projection-line")).to_have_count(1)
     expect(page.locator("#month-facts")).to_contain_text(re.compile(r"月末の見込み[\d,]+\.\d 時間"))
     expect(page.locator("#month-facts")).to_contain_text(re.compile(r"1日あたり [\d,]+\.\d 時間"))
