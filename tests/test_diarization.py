@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DIALOGUE, SINGLE, load_pcm
-from transcriber.diarization.base import Diarizer, Turn, check_speaker_bounds, relabel
+from transcriber.diarization.base import Turn, check_speaker_bounds, relabel
 
 # --- the contract ------------------------------------------------------------------------------
 
@@ -212,8 +212,19 @@ def embedded() -> Any:
     return EmbeddedDiarizer(segmentation, encoder)
 
 
-def test_embedded_is_a_diarizer(embedded: Any) -> None:
-    assert isinstance(embedded, Diarizer)
+def test_embedded_answers_the_pipelines_call_with_ordered_turns(embedded: Any) -> None:
+    # Called as the pipeline calls any backend: positional hints (exact, minimum, maximum).
+    audio = load_pcm(DIALOGUE)
+    turns = embedded.diarize(audio, None, 1, 4)
+    assert turns and all(type(t) is Turn for t in turns)
+    assert [(t.start, t.end) for t in turns] == sorted((t.start, t.end) for t in turns)
+    # Labels S1, S2, … in order of first appearance.
+    first_seen = list(dict.fromkeys(t.speaker for t in turns))
+    assert first_seen == [f"S{k}" for k in range(1, len(first_seen) + 1)]
+    assert all(isinstance(t.start, float) and isinstance(t.end, float) for t in turns)
+    assert len({t.speaker for t in embedded.diarize(audio, 1, None, None)}) == 1  # the exact count comes first
+    with pytest.raises(ValueError, match="num_speakers"):
+        embedded.diarize(audio, 0, None, None)
 
 
 def test_embedded_finds_two_voices_in_a_dialogue(embedded: Any) -> None:
