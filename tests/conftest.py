@@ -24,6 +24,39 @@ SINGLE = (
 DIALOGUE = FIXTURES / "ja_dialogue.flac"  # two voices: a citizen's call about 粗大ごみ
 
 
+# CI sets this (.ci/run): a service the tests need (PostgreSQL, Redis, Chromium) that is not there
+# fails the run instead of skipping its tests. Without it the tests are skipped, and the end of the
+# run says loudly which services were missing.
+REQUIRE_SERVICES = "KIROKU_REQUIRE_SERVICES"
+_missing_services: set[str] = set()
+
+
+def services_required() -> bool:
+    return os.environ.get(REQUIRE_SERVICES, "").strip() not in ("", "0")
+
+
+def missing_service(reason: str) -> None:
+    """A test cannot run because ``reason`` (a service is not there): fail under CI, else skip."""
+    if services_required():
+        pytest.fail(f"{reason}; {REQUIRE_SERVICES} is set, so this fails instead of being skipped", pytrace=False)
+    _missing_services.add(reason)
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _missing_services:
+        return
+    terminalreporter.section("SERVICES MISSING: tests skipped", sep="!", red=True, bold=True)
+    skipped = terminalreporter.stats.get("skipped", [])
+    for reason in _missing_services:
+        count = sum(1 for report in skipped if reason in str(report.longrepr))
+        terminalreporter.write_line(f"{count} test(s) skipped: {reason}", red=True, bold=True)
+    terminalreporter.write_line(
+        f"These tests did not run. Start the services (or set {REQUIRE_SERVICES}=1 to make this a failure).",
+        yellow=True,
+    )
+
+
 def load_pcm(path: Path = SINGLE) -> np.ndarray:
     """The fixture as 16 kHz mono float32, read with PyAV directly (independent of kiroku's decoder)."""
     with av.open(str(path)) as container:

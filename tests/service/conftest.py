@@ -14,6 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from tests.conftest import missing_service
+
 PG_ADMIN_URL = os.environ.get("KIROKU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("KIROKU_TEST_REDIS", "redis://127.0.0.1:6379/9")
 PASSWORD = "correct-horse-battery"
@@ -59,7 +61,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield Backend("sqlite", f"sqlite:///{tmp_path / 'kiroku.db'}", f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
         return
     if not (_reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379)):
-        pytest.skip("PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not reachable on this machine")
+        missing_service("PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not reachable on this machine")
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tests.conftest import missing_service
 from tests.service.conftest import PASSWORD, Backend, engine, service_env
 from tests.service.processes import Process, service_process_env, start_server
 
@@ -46,7 +47,7 @@ def backend(tmp_path: Path) -> Backend:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+        missing_service("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
