@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from service.models import Job, Recording, UsageRecord
 from tests.conftest import DIALOGUE, SINGLE
 from tests.service.conftest import World, run_queued_job
+from transcriber.pipeline import Pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +169,29 @@ def test_listing_since_and_until_bound_the_upload_time(world: World) -> None:
     # Filter and page together: the total counts the filtered recordings, the page is a slice of them.
     assert _listed(clerk, since="2024-04-02T09:00:00Z", limit=3, offset=3) == (4, newest_first[3:4])
     assert _listed(clerk, since="2024-04-06T00:00:00Z") == (0, [])
+
+
+@pytest.fixture(scope="module")
+def diarizing_transcribe_fn(pipeline: Pipeline) -> object:
+    """The worker's call with diarization on (`auto`): the session's loaded pipeline, no new load."""
+    assert pipeline.options.diarization == "auto" and pipeline.diarizer is not None, "diarization weights missing"
+
+    def transcribe(path, progress, terms, hints):
+        return pipeline.run(path, progress=progress, terms=terms, speakers=hints)
+
+    return transcribe
+
+
+def test_the_speaker_count_given_at_upload_reaches_the_transcript(
+    world: World, diarizing_transcribe_fn: object, service_env: dict[str, str]
+) -> None:
+    # The two-voice dialogue: told 2 speakers it has two; told 1 (a hint the voices alone would not
+    # give), one. Both together show the upload's hint is what the diarizer was given.
+    clerk = world.client("clerk_kita")
+    storage = Path(service_env["KIROKU_STORAGE_DIR"])
+    for told in (2, 1):
+        recording = _upload(clerk, DIALOGUE, kind="phone", speakers=str(told)).json()
+        assert run_queued_job(world.engine, recording["job_id"], diarizing_transcribe_fn, storage) == "succeeded"
+        transcript = clerk.get(f"/api/v1/recordings/{recording['id']}/transcript").json()
+        assert [s["id"] for s in transcript["speakers"]] == [f"S{k}" for k in range(1, told + 1)], transcript
+        assert {s["speaker"] for s in transcript["segments"]} == {f"S{k}" for k in range(1, told + 1)}
