@@ -761,6 +761,59 @@ def write_half(out: Path, half: str, rows: list[dict[str, Any]], terms: list[Ter
                 tw.writerow([t.term, t.reading, t.aliases, t.category])
 
 
+def verify(out: Path, scripts: list[Script], terms: list[Term]) -> int:
+    """Check a built set: files, formats, durations, segment times, the split. Returns the problem count."""
+    import soundfile as sf
+
+    problems: list[str] = []
+    by_stem = {s.stem: s for s in scripts}
+    for half in HALVES:
+        d = out / half
+        if not (d / "manifest.csv").exists():
+            problems.append(f"{half}: no manifest.csv")
+            continue
+        with (d / "manifest.csv").open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        other = [t.term for t in terms if t.half != half]
+        with (d / "terms.csv").open(encoding="utf-8") as f:
+            listed = {r["term"] for r in csv.DictReader(f)}
+        if listed & set(other):
+            problems.append(f"{half}/terms.csv lists terms of the other half")
+        minutes = 0.0
+        for r in rows:
+            s = by_stem.get(r["stem"])
+            info = sf.info(str(d / r["file"]))
+            ref = json.loads((d / f"{r['stem']}.json").read_text(encoding="utf-8"))
+            dur = float(r["duration_s"])
+            minutes += dur / 60
+            want_sr = PHONE_SR if r["kind"] == "phone" else OUT_SR
+            if s is None or s.half != half:
+                problems.append(f"{half}/{r['stem']}: no script of this half")
+            if info.samplerate != want_sr or int(r["sample_rate"]) != want_sr or info.channels != 1:
+                problems.append(f"{half}/{r['file']}: {info.samplerate} Hz, {info.channels} ch")
+            if abs(info.duration - dur) > 0.02 or abs(ref["duration"] - dur) > 0.02:
+                problems.append(f"{half}/{r['stem']}: durations differ")
+            segs = ref["segments"]
+            if any(not (0 <= g["start"] < g["end"] <= dur) for g in segs):
+                problems.append(f"{half}/{r['stem']}: a segment outside the recording")
+            text = "".join(g["text"] for g in segs)
+            if [t for t in other if t in text]:
+                problems.append(f"{half}/{r['stem']}: holds terms of the other half")
+            if s is not None and len(segs) != len(s.lines):
+                problems.append(f"{half}/{r['stem']}: {len(segs)} segments for {len(s.lines)} lines")
+        longest = sorted((float(r["duration_s"]) for r in rows if r["kind"] == "meeting"), reverse=True)[:1]
+        print(
+            f"{half}: {len(rows)} recordings, {minutes:.1f} min, kinds {dict(Counter(r['kind'] for r in rows))}, "
+            f"longest meeting {longest[0] / 60 if longest else 0:.1f} min"
+        )
+        missing = sorted({s.stem for s in scripts if s.half == half} - {r["stem"] for r in rows})
+        if missing:
+            problems.append(f"{half}: not built yet: {missing}")
+    for p in problems:
+        print("  PROBLEM", p)
+    return len(problems)
+
+
 def report(scripts: list[Script], terms: list[Term], used: dict[str, Counter[str]]) -> None:
     for h in HALVES:
         ss = [s for s in scripts if s.half == h]
@@ -787,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="TTS cache (default OUT/.cache)")
     ap.add_argument("--only", nargs="*", help="build only these stems")
     ap.add_argument("--check", action="store_true", help="verify scripts, terms and the split; synthesize nothing")
+    ap.add_argument("--verify", action="store_true", help="check the set built in --out; build nothing")
     ap.add_argument("--synth-only", action="store_true", help="fill the TTS cache, write no recordings")
     ap.add_argument("--jobs", type=int, default=1, help="synthesis worker processes (default 1)")
     ap.add_argument(
@@ -806,6 +860,8 @@ def main(argv: list[str] | None = None) -> int:
     report(all_scripts, terms, used)
     if args.check:
         return 0
+    if args.verify:
+        return 1 if verify(args.out, all_scripts, terms) else 0
     scripts = [s for s in all_scripts if not args.only or s.stem in set(args.only)]
     # tune before holdout, short before long: an interrupted build leaves whole recordings
     # (and the TTS cache, so the next run carries on where this one stopped)
