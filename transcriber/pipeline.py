@@ -221,7 +221,10 @@ class Pipeline:
                 turns, diarization_time = diarizing.result()
             passes = [recognition]
             if turns:
-                segments = assign_speakers(segments, turns)
+                # Edges are pulled in to the turns only after the dictionary stages (below): a second
+                # opinion hears a place from where Whisper heard its words, and a turn that starts
+                # late would cut the first word off (旭区 was lost that way).
+                segments = assign_speakers(segments, turns, pull_in=False)
         windows = sum(p.windows for p in passes)
         language = next((p.language for p in passes if p.language), None) or "ja"
         corrections: list[Correction] = []
@@ -243,6 +246,8 @@ class Pipeline:
         if diarization_time is not None:
             timings["diarization"] = diarization_time
         # Flagged, never removed: the clerk decides (captions the pipeline dropped are gone already).
+        if turns and by_channel is None:
+            segments = fit_to_turns(segments, turns)  # same segments in the same order: corrections still point right
         flags = find_flags(segments, spans, decoded)
         transcript = Transcript(
             duration=duration,

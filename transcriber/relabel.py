@@ -36,8 +36,12 @@ def _repoint(corrections: list[Correction], old: list[Segment], new: list[Segmen
 
 def relabel(transcript: Transcript, turns: list[SpeakerTurn]) -> Transcript:
     ordered = sorted(transcript.segments, key=lambda s: s.start)
-    # Back to one speaker's runs first, so utterances can be cut anew at the new changes.
-    segments = assign_speakers(ordered, turns) if turns else [s.model_copy(update={"speaker": "S1"}) for s in ordered]
+    # Back to one speaker's runs first, so utterances can be cut anew at the new changes. The words
+    # stay exactly as recognised (same words, new speakers): edges are stretched, never pulled in.
+    if turns:
+        segments = assign_speakers(ordered, turns, pull_in=False)
+    else:
+        segments = [s.model_copy(update={"speaker": "S1"}) for s in ordered]
     return transcript.model_copy(
         update={
             "segments": segments,

@@ -81,8 +81,9 @@ def _speaker_of(word: Word, turns: Sequence[TurnLike], previous: str | None) -> 
     return nearest.speaker if nearest is not None else None
 
 
-def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike]) -> list[Segment]:
-    """Segments rebuilt from their words with speakers from ``turns`` (sorted by start)."""
+def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike], pull_in: bool = True) -> list[Segment]:
+    """Segments rebuilt from their words with speakers from ``turns`` (sorted by start); ``pull_in``:
+    see :func:`fit_to_turns` (without it, utterances are only stretched to their turns)."""
     if not turns:
         return segments
     ordered = sorted(turns, key=lambda t: t.start)
@@ -121,7 +122,7 @@ def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike]) -> list[
                             words=group if segment.words else [],
                         )
                     )
-    return fit_to_turns(rebuilt, ordered)
+    return fit_to_turns(rebuilt, ordered, pull_in=pull_in)
 
 
 def _bare(text: str) -> str:
@@ -210,7 +211,9 @@ def _keep_words_whole(words: list[Word], labels: list[str], turns: Sequence[Turn
             return
 
 
-def fit_to_turns(segments: list[Segment], turns: Sequence[TurnLike], reach: float = 1.0) -> list[Segment]:
+def fit_to_turns(
+    segments: list[Segment], turns: Sequence[TurnLike], reach: float = 1.0, pull_in: bool = True
+) -> list[Segment]:
     """Make each utterance's start and end those of its speaker's turn, within ``reach`` seconds.
 
     The diarizer's turns follow the voice itself; recognised word timings do not: the last word
@@ -219,7 +222,9 @@ def fit_to_turns(segments: list[Segment], turns: Sequence[TurnLike], reach: floa
     and also pulled in to it (never past its first word's end or its last word's start; the edge
     words' timings are clipped to the utterance). An utterance never reaches into the next or the
     previous utterance of the same speaker, nor outside the turns its words lie in; it may overlap
-    another speaker's utterance where both turns do (a backchannel over a speech).
+    another speaker's utterance where both turns do (a backchannel over a speech). Without
+    ``pull_in`` utterances are only stretched, never shrunk (the pipeline's dictionary stages work on
+    those, and the edges are pulled in after them).
     """
     if not turns or not segments:
         return segments
@@ -241,7 +246,7 @@ def fit_to_turns(segments: list[Segment], turns: Sequence[TurnLike], reach: floa
         start = max(min(t.start for t in own), segment.start - reach, floor)
         end = min(max(t.end for t in own), segment.end + reach, next_start[index])
         words = segment.words
-        if words:  # pulled in no further than the words allow
+        if words and pull_in:  # pulled in no further than the words allow
             start = min(start, words[0].end, segment.end)
             end = max(end, words[-1].start, start)
         else:
