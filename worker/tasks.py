@@ -102,7 +102,7 @@ def run_worker(settings: ServiceSettings, loglevel: str = "INFO", preload: bool 
     app = build_app(settings)
     if preload:
         log.info("loading the recognition model")
-        _pipeline(_options(settings))
+        _pipeline(settings)
     app.worker_main(
         [
             "worker",
