@@ -1,5 +1,6 @@
 // Shared by every page: API calls with the session cookie and CSRF header, Japanese labels and
 // formats, the status announcer and the navigation's log-out button.
+import { initMenu } from "./nav-menu.js";
 
 export const KIND_LABELS = { meeting: "会議", interview: "面談", negotiation: "交渉", phone: "電話" };
 export const STATUS_LABELS = {
@@ -16,6 +17,21 @@ export const STAGE_LABELS = {
   format: "仕上げ",
   done: "完了",
 };
+
+// What a job is doing, for one status phrase: 「文字起こし中 7%」.
+const STAGE_DOING = {
+  decode: "音声を読み込み中",
+  vad: "発話を探しています",
+  asr: "文字起こし中",
+  diarize: "話者を判定中",
+  format: "仕上げ中",
+};
+
+/** One phrase for a running job's state: 「文字起こし中 7%」 (never the stage twice). */
+export function progressPhrase(stage, progress) {
+  const percent = Math.round((Number(progress) || 0) * 100);
+  return `${STAGE_DOING[stage] || "処理中"} ${percent}%`;
+}
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -267,6 +283,7 @@ export function debounce(fn, ms) {
 }
 
 export function initLayout() {
+  initMenu();
   const logout = document.getElementById("logout");
   if (logout) {
     logout.addEventListener("click", async () => {

@@ -1,7 +1,7 @@
 // Loading the editor: the recording and its minutes (or, while the transcript is still being made,
 // its progress until it is ready), putting a version of the minutes on the page, and the first load's
 // ?t=<seconds>&q=<text> (links from the search page): open at that moment, the searched words marked.
-import { $, HIGHLIGHTS, STAGE_LABELS, announce, api, errorText, formatClock, formatDateTime, h } from "./common.js";
+import { $, HIGHLIGHTS, announce, api, errorText, formatClock, formatDateTime, h, progressPhrase } from "./common.js";
 import { rangeFor } from "./editor-view.js";
 import * as T from "./transcript-model.js";
 
@@ -62,7 +62,7 @@ export function createLoader(ed) {
                 "p",
                 {},
                 h("progress", { max: 100, value: percent, "aria-label": "文字起こしの進み具合" }),
-                ` ${STAGE_LABELS[recording.stage] || ""} ${percent}%`,
+                ` ${recording.status === "running" ? progressPhrase(recording.stage, recording.progress) : `${percent}%`}`,
               ),
             ],
         h("p", {}, h("a", { href: "/" }, "記録一覧へ戻る")),

@@ -17,9 +17,11 @@
 //   editor-find.js       find and replace
 //   editor-revisions.js  版の履歴
 //   editor-terms.js      辞書に追加 and the machine transcript
+//   editor-drawer.js     the side panel as a drawer on a narrow window
 // The transcript operations themselves are in transcript-model.js; 確認モード is review.js.
 import { $, announce, initLayout, pageData } from "./common.js";
 import { createAudio } from "./editor-audio.js";
+import { createDrawer } from "./editor-drawer.js";
 import { createEdit } from "./editor-edit.js";
 import { createFind } from "./editor-find.js";
 import { createLoader } from "./editor-load.js";
@@ -106,6 +108,7 @@ ed.audio = createAudio(ed);
 ed.find = createFind(ed);
 ed.revisions = createRevisions(ed);
 ed.terms = createTerms(ed);
+ed.drawer = createDrawer();
 
 const { view, audio } = ed;
 const review = createReview({
@@ -139,6 +142,7 @@ document.addEventListener(
     if (event.key === "Escape" && !ctrl && !event.altKey) {
       event.preventDefault();
       if (ed.popover.isOpen()) ed.popover.close();
+      else if (ed.drawer.isOpen()) ed.drawer.close();
       else if (review.escape()) return;
       else if (ed.find.isOpen() && els.findBar.contains(document.activeElement)) ed.find.close();
       else audio.togglePlay();

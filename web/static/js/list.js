@@ -1,7 +1,6 @@
 // 記録一覧: the department's recordings with filters, search, paging and live progress.
 import {
   KIND_LABELS,
-  STAGE_LABELS,
   STATUS_LABELS,
   announce,
   api,
@@ -12,6 +11,7 @@ import {
   formatDuration,
   initLayout,
   people,
+  progressPhrase,
   showMessage,
 } from "./common.js";
 
@@ -85,11 +85,10 @@ function statusHtml(item) {
   let html = `<span class="badge badge-${escapeHtml(status)}">${escapeHtml(label)}</span>`;
   if (status === "running") {
     const percent = Math.round((item.progress || 0) * 100);
-    const stage = STAGE_LABELS[item.stage] || "準備中";
     const note = item.cancel_requested ? "(取り消し中)" : "";
     html +=
       `<span class="progress-line"><progress max="100" value="${percent}" aria-label="${escapeHtml(item.title)}の処理の進み具合">${percent}%</progress>` +
-      `<span class="progress-text">${escapeHtml(stage)} ${percent}%${note}</span></span>`;
+      `<span class="progress-text">${escapeHtml(progressPhrase(item.stage, item.progress))}${note}</span></span>`;
   } else if (status === "queued") {
     html += `<span class="progress-text">まもなく始まります</span>`;
   } else if (status === "failed" && item.error) {
@@ -125,11 +124,11 @@ function rowHtml(item) {
     `<td class="col-title"><a href="/recordings/${item.id}">${escapeHtml(item.title || "(無題)")}</a>` +
     (item.original_filename ? `<span class="sub">${escapeHtml(item.original_filename)}</span>` : "") +
     `</td>` +
-    `<td>${escapeHtml(KIND_LABELS[item.kind] || item.kind)}</td>` +
-    `<td class="nowrap">${whenHtml(item)}</td>` +
-    `<td class="num nowrap" data-cell="duration">${item.duration_seconds ? escapeHtml(formatDuration(item.duration_seconds)) : "—"}</td>` +
+    `<td data-label="種類">${escapeHtml(KIND_LABELS[item.kind] || item.kind)}</td>` +
+    `<td class="nowrap" data-label="日時">${whenHtml(item)}</td>` +
+    `<td class="num nowrap" data-cell="duration" data-label="長さ">${item.duration_seconds ? escapeHtml(formatDuration(item.duration_seconds)) : "—"}</td>` +
     `<td class="col-status" data-cell="status">${statusHtml(item)}</td>` +
-    `<td>${escapeHtml(uploader(item))}</td>` +
+    `<td data-label="登録した人">${escapeHtml(uploader(item))}</td>` +
     `<td class="actions nowrap" data-cell="actions">${actionsHtml(item)}</td>` +
     `</tr>`
   );

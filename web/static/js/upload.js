@@ -1,7 +1,6 @@
 // アップロード: several files by drag and drop or the file picker, one XMLHttpRequest each (so the
 // bar shows the bytes sent), then the transcription's progress for each until it is done.
 import {
-  STAGE_LABELS,
   STATUS_LABELS,
   announce,
   api,
@@ -13,6 +12,7 @@ import {
   initLayout,
   loginUrl,
   pageData,
+  progressPhrase,
   showMessage,
   statusMessage,
   warnBeforeLeaving,
@@ -417,7 +417,7 @@ async function poll() {
         entry.state = "running";
         const percent = Math.round((found.progress || 0) * 100);
         entry.bar.value = percent;
-        paint(entry, `文字起こし中: ${STAGE_LABELS[found.stage] || "準備中"} ${percent}%`);
+        paint(entry, progressPhrase(found.stage, found.progress));
       }
     } catch {
       // A missed poll is retried at the next tick.
