@@ -450,12 +450,21 @@ def meeting_wav(target: Path, megabytes: float = 5.0) -> Path:
 
 class Proxy:
     """A TCP relay between the client and the server that can cut the first connection after some
-    bytes upward, and slow the upload down (so a test can act while it is under way)."""
+    bytes upward, slow the upload down, or hold it after some bytes until released (so a test can
+    act while it is under way, whatever the machine's speed)."""
 
-    def __init__(self, target_port: int, cut_after: int | None = None, rate: float | None = None) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        cut_after: int | None = None,
+        rate: float | None = None,
+        hold_after: int | None = None,
+    ) -> None:
         self.target_port = target_port
         self.cut_after = cut_after
         self.rate = rate  # bytes per second, upward
+        self.hold_after = hold_after  # upward bytes forwarded before waiting for `released`
+        self.released = threading.Event()
         self.cuts = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -485,6 +494,13 @@ class Proxy:
             while data := source.recv(65536):
                 if upward and self.rate:
                     time.sleep(len(data) / self.rate)
+                holding = upward and self.hold_after is not None and not self.released.is_set()
+                if holding and self.hold_after is not None and forwarded + len(data) > self.hold_after:
+                    head = max(0, self.hold_after - forwarded)
+                    target.sendall(data[:head])
+                    forwarded += head
+                    data = data[head:]
+                    self.released.wait()
                 if upward and self.cut_after is not None and self.cuts == 0 and forwarded + len(data) > self.cut_after:
                     self.cuts += 1
                     target.sendall(data[: self.cut_after - forwarded])
@@ -498,6 +514,7 @@ class Proxy:
 
     def close(self) -> None:
         self.closed = True
+        self.released.set()
         self.listener.close()
 
 
@@ -599,7 +616,9 @@ def test_push_resumes_after_the_api_restarts(
     port = int(base.rsplit(":", 1)[1])
     audio = meeting_wav(tmp_path / "委員会.wav")
     size = audio.stat().st_size
-    proxy = Proxy(port, rate=3_000_000)  # about two seconds for the file
+    # The relay holds the upload after 1.5 MB: the server is killed while the PATCH is under way,
+    # however fast or slow the machine is.
+    proxy = Proxy(port, hold_after=1_500_000)
     uploads = Path(service_env["KIROKU_STORAGE_DIR"]) / "uploads"
     restarted: Process | None = None
     try:
@@ -612,6 +631,7 @@ def test_push_resumes_after_the_api_restarts(
         )
         received = _wait_for_part(uploads, at_least=1_000_000, timeout=60)
         process.kill()  # SIGKILL, mid-upload
+        proxy.released.set()
         assert received < size
         restarted = Process(process.args, process.env, tmp_path / "serve-restarted.log").start()
         wait_until_up(base, restarted)

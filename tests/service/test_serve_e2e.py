@@ -95,12 +95,11 @@ def test_worker_killed_mid_job_is_requeued_and_counted_once(
         else:
             raise AssertionError(f"the job never ran:\n{first.output()}")
         first.kill()  # kill -9: no chance to clean up or acknowledge
-        killed_at = time.monotonic()
         second = Process(["worker", "--log-level", "info"], env, tmp_path / "worker2.log").start()
+        # Re-queued by the stale limit (6 s here), not after hours: the poll's bound, not a timing
+        # claim (how long a recovery takes belongs in bench/chaos.py).
         done = poll_status(clerk, recording_id, {"succeeded", "failed"}, timeout=300)
         assert done["status"] == "succeeded", (done, second.output())
-        # Re-queued within the stale limit (6 s here) plus a job's run, not after hours.
-        assert time.monotonic() - killed_at < 240
         assert done["attempts"] == 2
         with Session(engine) as db:
             assert len(db.exec(select(UsageRecord)).all()) == 1

@@ -295,7 +295,7 @@ def test_sigterm_stops_serve_and_its_worker(service_env: dict[str, str], tmp_pat
 
         os.kill(pid, signal.SIGTERM)  # the main process only, as a service manager or `kill` does
         assert server.proc.wait(timeout=90) == 0, server.output()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 90  # the workers' own shutdown, on a loaded machine
         while _group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         left = [p for p in workers if Path(f"/proc/{p}").exists()]
