@@ -7,8 +7,6 @@ Months, days and fiscal years are Asia/Tokyo; a month with no usage is a row of 
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +19,7 @@ from service.access import Caller, audit, valid_id
 from service.errors import ServiceError, not_found
 from service.models import KIND_LABELS, Department, Recording, TranscriptRecord, UsageRecord, utcnow
 from service.settings import get_settings
+from service.spreadsheet_safety import csv_bytes, xlsx_bytes
 from service.usage import checked_month, fiscal_months, tokyo_time
 
 HOURS = 3600.0
@@ -280,24 +279,9 @@ def export_usage(
     audit(db, "usage.export", caller=caller, detail=f"{view} {first}..{last} {fmt}", ip=ip)
     filename = f"kiroku-usage-{view}-{first}-{last}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
-        # The byte-order mark makes Excel read the file as UTF-8.
-        return UsageExport(("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = view
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return UsageExport(data.getvalue(), XLSX, filename)
+        # The byte-order mark makes Excel read the file as UTF-8; names stay text (spreadsheet_safety).
+        return UsageExport(csv_bytes(headers, rows), "text/csv; charset=utf-8", filename)
+    return UsageExport(xlsx_bytes(view, headers, rows), XLSX, filename)
 
 
 def set_cap(db: Session, caller: Caller, department_id: int, hours: float | None, *, ip: str) -> dict[str, Any]:

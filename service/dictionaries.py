@@ -26,12 +26,13 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from dictionaries.csv_io import DictionaryFormatError, RowIssue, parse_csv_bytes, write_csv
-from dictionaries.terms import Term, is_kana, to_hiragana
+from dictionaries.csv_io import HEADER, DictionaryFormatError, ParsedDictionary, RowIssue, parse_csv_bytes
+from dictionaries.terms import Term, fold_in, is_kana, to_hiragana
 from service.access import Caller, audit, valid_id
 from service.errors import ServiceError, forbidden, not_found
 from service.minutes import unsafe_character
 from service.models import Department, Dictionary, DictionaryTerm, Recording, Role
+from service.spreadsheet_safety import csv_bytes, restore
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +222,33 @@ def visible_dictionaries(db: Session, caller: Caller) -> list[tuple[Dictionary, 
 
 
 def export_terms(db: Session, dictionary: Dictionary) -> bytes:
-    """The dictionary as CSV for Excel (UTF-8 with BOM)."""
+    """The dictionary as CSV for Excel (UTF-8 with BOM), the format ``dictionaries.csv_io`` reads.
+
+    A cell Excel would run as a formula (a term or category starting with = + - @) is marked as
+    text with a leading apostrophe; ``import_csv`` takes the mark off again (``spreadsheet_safety``)."""
     assert dictionary.id is not None
-    return write_csv(usable_terms(stored_terms(db, dictionary.id)))
+    terms = usable_terms(stored_terms(db, dictionary.id))
+    return csv_bytes(HEADER, ([t.term, t.reading, ALIAS_SEPARATOR.join(t.aliases), t.category] for t in terms))
+
+
+def _unmarked(parsed: ParsedDictionary) -> ParsedDictionary:
+    """The terms without the apostrophe an export put before a formula-like cell (merged again where
+    a file holds a term both with and without it)."""
+    terms: list[Term] = []
+    rows: dict[str, int] = {}
+    at: dict[str, int] = {}
+    for term in parsed.terms:
+        # Only a cell's start can be marked: the term, the category, and the first alias of the cell.
+        surface = restore(term.term)
+        aliases = tuple(a for a in (*map(restore, term.aliases[:1]), *term.aliases[1:]) if a != surface)
+        plain = Term(surface, term.reading, aliases, restore(term.category))
+        if plain.term in at:
+            terms[at[plain.term]] = fold_in(terms[at[plain.term]], plain)
+            continue
+        at[plain.term] = len(terms)
+        rows[plain.term] = parsed.rows.get(term.term, 0)
+        terms.append(plain)
+    return ParsedDictionary(terms, parsed.errors, parsed.warnings, rows)
 
 
 # --- changes ---------------------------------------------------------------------------------------
@@ -368,7 +393,7 @@ def import_csv(
     if len(data) > MAX_IMPORT_BYTES:
         raise ServiceError(413, "too_large", f"CSV が大きすぎます(上限 {MAX_IMPORT_BYTES // 1024**2} MB)。")
     try:
-        parsed = parse_csv_bytes(data)
+        parsed = _unmarked(parse_csv_bytes(data))
     except DictionaryFormatError as error:
         raise ServiceError(422, "invalid_csv", f"CSV を読み込めません: {error}") from error
     report = ImportReport(dictionary.id, mode, errors=list(parsed.errors), warnings=list(parsed.warnings))
