@@ -21,6 +21,7 @@ from api.routes import (
     recordings,
     search,
     term_proposals,
+    record_templates,
     uploads,
     usage,
 )
@@ -93,3 +94,5 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
     ):
         app.include_router(module.router)
     return app
+        record_templates,
+    app.include_router(record_templates.pages)  # /admin/templates (the page; its API is above)

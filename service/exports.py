@@ -1,18 +1,26 @@
-"""Exports of the minutes: docx (python-docx, per-kind layout or the city's own template) and the
-transcript formats of ``transcriber.formats``."""
+"""Exports of the minutes: the record as Word (``service.records.layout``: the city's layout per kind,
+or an administrator's template) and the transcript formats of ``transcriber.formats``.
+
+One code path for the API, the publication copy and ``kiroku export``: ``export``. Its options:
+整文 (``tidy``: fillers and repeats left out, the stored minutes untouched), timestamps, and the
+publication mark.
+"""
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Pt
-
-from service.minutes import HEADER_FIELDS, Minutes
+from service.minutes import Minutes
+from service.records.fields import RECORD_TITLES
+from service.records.layout import RecordOptions, record_docx
+from service.records.speech import speaker_labels
+from service.records.tidy import tidy_transcript
 from transcriber.formats import clock, render
+from transcriber.transcript import Transcript
 
-KIND_TITLES = {"meeting": "会議録", "interview": "面談記録", "negotiation": "交渉記録", "phone": "電話対応記録"}
+KIND_TITLES = RECORD_TITLES
+FORMATS = ("docx", "txt", "srt", "vtt", "json")
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "txt": "text/plain; charset=utf-8",
@@ -20,41 +28,53 @@ MEDIA_TYPES = {
     "vtt": "text/vtt; charset=utf-8",
     "json": "application/json",
 }
+PUBLICATION_LINE = "【公開用】個人情報等は■で伏せています。"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    tidy: bool = False  # 整文: without えー、あのー and repeats
+    timestamps: bool | None = None  # None: each format's habit (docx without, txt with)
+    publication: bool = False  # 公開用: marked in the document
 
 
 def speaker_names(minutes: Minutes) -> dict[str, str]:
     return {s.id: s.name or s.id for s in minutes.transcript.speakers}
 
 
-def to_docx(minutes: Minutes, kind: str, template: Path | None = None) -> bytes:
-    """A Word document: title, header table, then 発言者: 発言 paragraphs.
-
-    An administrator's template (its styles, letterhead, margins) is used as the base when present.
-    """
-    document = Document(str(template)) if template is not None and template.is_file() else Document()
-    document.add_heading(KIND_TITLES.get(kind, "記録"), level=1)
-    fields = [(label, minutes.header.get(key, "")) for key, label in HEADER_FIELDS.get(kind, HEADER_FIELDS["meeting"])]
-    table = document.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    for label, value in fields:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, value
-    document.add_paragraph()
-    names = speaker_names(minutes)
-    for segment in minutes.transcript.segments:
-        paragraph = document.add_paragraph()
-        stamp = paragraph.add_run(f"[{clock(segment.start, '.')[:8]}] ")
-        stamp.font.size = Pt(8)
-        who = paragraph.add_run(f"{names.get(segment.speaker, segment.speaker)}：")
-        who.bold = True
-        paragraph.add_run(segment.text)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+def _txt(transcript: Transcript, timestamps: bool) -> str:
+    labels = speaker_labels(transcript)
+    lines = []
+    for segment in transcript.segments:
+        stamp = f"[{clock(segment.start, '.')[:8]}] " if timestamps else ""
+        lines.append(f"{stamp}{labels.get(segment.speaker or '', segment.speaker)}: {segment.text}")
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
-def export(minutes: Minutes, fmt: str, kind: str, name: str, template: Path | None = None) -> bytes:
+def to_docx(minutes: Minutes, kind: str, template: Path | None = None, options: ExportOptions | None = None) -> bytes:
+    options = options or ExportOptions()
+    transcript = tidy_transcript(minutes.transcript) if options.tidy else minutes.transcript
+    record = RecordOptions(timestamps=bool(options.timestamps), publication=options.publication)
+    return record_docx(dict(minutes.header), transcript, kind, record, template)
+
+
+def export(
+    minutes: Minutes,
+    fmt: str,
+    kind: str,
+    name: str,
+    template: Path | None = None,
+    options: ExportOptions | None = None,
+) -> bytes:
+    """The minutes written as ``fmt``; masked spans (■) stay as they are in every format."""
+    options = options or ExportOptions()
     if fmt == "docx":
-        return to_docx(minutes, kind, template)
+        return to_docx(minutes, kind, template, options)
+    transcript = tidy_transcript(minutes.transcript) if options.tidy else minutes.transcript
+    if fmt == "txt":
+        text = _txt(transcript, options.timestamps is not False)
+        if options.publication:
+            text = f"{PUBLICATION_LINE}\n\n{text}\n{PUBLICATION_LINE}\n"
+        return text.encode("utf-8")
     # The writers show the speaker names the clerk gave (S1 → 田中課長).
-    return render(minutes.transcript, fmt, name=name).encode("utf-8")
+    return render(transcript, fmt, name=name).encode("utf-8")

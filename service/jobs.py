@@ -37,6 +37,7 @@ def store_recording(
     uploaded_by_id: int | None = None,
     device_id: int | None = None,
     device_recording_id: str | None = None,
+    fields: dict[str, str] | None = None,
 ) -> tuple[Recording, Job]:
     """Move a probed upload into the audio store and queue its first job (committed, then sent)."""
     name = new_audio_name(original_filename)
@@ -50,6 +51,7 @@ def store_recording(
         held_at=held_at,
         place=place,
         attendees=attendees,
+        fields=fields or {},
         expected_speakers=expected_speakers,
         dictionary_ids=dictionary_ids or [],
         original_filename=Path(original_filename).name[:300],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -16,41 +15,12 @@ from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session, col, select
 
 from dictionaries.text import UNSAFE_CHARACTERS
-from service.clock import TOKYO
 from service.models import MinutesRevision, Recording, TranscriptRecord
+from service.records.fields import FIELDS, header_fields, initial_fields
 from transcriber.transcript import Transcript
 
-# Header fields each kind of record shows (labels in Japanese, keys stable for the API).
-HEADER_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "meeting": [
-        ("title", "会議名"),
-        ("held_at", "日時"),
-        ("place", "場所"),
-        ("attendees", "出席者"),
-        ("agenda", "議題"),
-    ],
-    "interview": [
-        ("title", "件名"),
-        ("held_at", "日時"),
-        ("place", "場所"),
-        ("attendees", "面談者"),
-        ("purpose", "目的"),
-    ],
-    "negotiation": [
-        ("title", "件名"),
-        ("held_at", "日時"),
-        ("place", "場所"),
-        ("attendees", "出席者"),
-        ("counterpart", "相手方"),
-    ],
-    "phone": [
-        ("title", "件名"),
-        ("held_at", "受付日時"),
-        ("counterpart", "相手"),
-        ("subject", "用件"),
-        ("response", "対応内容"),
-    ],
-}
+# Header fields each kind of record shows (labels in Japanese, keys stable for the API): service.records.fields.
+HEADER_FIELDS: dict[str, list[tuple[str, str]]] = {kind: header_fields(kind) for kind in FIELDS}
 
 
 # No time in a transcript may lie beyond this (a week): exports turn times into clocks.
@@ -141,23 +111,9 @@ def latest_revision(db: Session, recording_id: int) -> MinutesRevision | None:
     ).first()
 
 
-_WEEKDAYS = "月火水木金土日"
-
-
-def japanese_datetime(moment: datetime) -> str:
-    """How minutes write a date and time, in Tokyo time: 2026年4月15日(水) 10:00 (as the editor does)."""
-    local = moment.astimezone(TOKYO) if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone(TOKYO)
-    return f"{local.year}年{local.month}月{local.day}日({_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
-
-
 def initial_header(recording: Recording) -> dict[str, str]:
-    """The header of minutes nobody has saved yet: what an export of the machine transcript shows."""
-    return {
-        "title": recording.title,
-        "held_at": japanese_datetime(recording.held_at) if recording.held_at else "",
-        "place": recording.place,
-        "attendees": recording.attendees,
-    }
+    """The header of minutes nobody has saved yet: what was entered at upload (``service.records.fields``)."""
+    return initial_fields(recording)
 
 
 def current_minutes(db: Session, recording: Recording) -> tuple[int, dict[str, Any]] | None:

@@ -121,6 +121,8 @@ class Recording(SQLModel, table=True):
     kind: str = Field(default=Kind.meeting, max_length=20)
     title: str = Field(default="", max_length=300)
     held_at: datetime | None = None
+    # The kind's other header fields entered at upload (受付者, 相手方, 用件 …: service.records.fields).
+    fields: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     place: str = Field(default="", max_length=300)
     attendees: str = Field(default="", max_length=2000)
     expected_speakers: int | None = None
@@ -331,5 +333,26 @@ class SearchSegment(SQLModel, table=True):
     segment: int  # the utterance's index in the minutes; -1 for a header field
     field: str = Field(default="", max_length=50)  # the header field of segment -1
     start: float = 0.0
+
+
+# --- issue 22: Word templates of records ------------------------------------------------------------
+
+
+class RecordTemplate(SQLModel, table=True):
+    """An administrator's Word template for one kind of record, for one department or (None) the city.
+
+    The file lives under the storage directory (``path``); ``active`` marks the one exports use
+    (at most one per kind and department: ``service.records.templates``).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    name: str = Field(max_length=300)  # the uploaded file's name, as shown
+    path: str = Field(max_length=1000)  # relative to the storage directory
+    size_bytes: int = 0
+    active: bool = False
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
     speaker: str = Field(default="", max_length=200)
     text: str = Field(sa_column=Column(Text, nullable=False))

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from service.access import Caller, audit
 from service.dictionaries import department_dictionary_ids, dictionary_terms
 from service.errors import ServiceError
-from service.exports import export
+from service.exports import ExportOptions, export
 from service.masking import (
     PERSON_CATEGORIES,
     STATUSES,
@@ -33,6 +33,7 @@ from service.masking import (
 )
 from service.minutes import Minutes, current_minutes, initial_header
 from service.models import MinutesRevision, PublicationCopy, Recording, TranscriptRecord, utcnow
+from service.records.templates import template_for
 from service.settings import get_settings
 
 SpanStatus = Literal["proposed", "confirmed", "rejected"]
@@ -267,9 +268,18 @@ def save_edit(
 # --- exporting -----------------------------------------------------------------------------------------
 
 
-def export_copy(db: Session, caller: Caller, recording: Recording, format: str, *, ip: str) -> bytes:
-    """The masked copy as a document (docx, txt; the kind's Word template where one is stored); refused
-    while it is missing or stale."""
+def export_copy(
+    db: Session,
+    caller: Caller,
+    recording: Recording,
+    format: str,
+    *,
+    tidy: bool = False,
+    timestamps: bool | None = None,
+    ip: str,
+) -> bytes:
+    """The masked copy as a document (docx, txt; the kind's Word template where one is stored), marked
+    公開用 in its header and footer; refused while it is missing or stale."""
     assert recording.id is not None
     copy = copy_of(db, recording.id)
     if copy is None:
@@ -278,8 +288,11 @@ def export_copy(db: Session, caller: Caller, recording: Recording, format: str, 
     if current is None or current[0] != copy.minutes_revision:
         raise stale_copy()
     minutes = Minutes.model_validate(masked_minutes(current[1], copy.body))
-    template = get_settings().resolved_storage() / "templates" / f"{recording.kind}.docx"
-    data = export(minutes, format, recording.kind, name=f"publication-{recording.id}", template=template)
+    template = template_for(db, get_settings().resolved_storage(), recording) if format == "docx" else None
+    options = ExportOptions(tidy=tidy, timestamps=timestamps, publication=True)
+    data = export(
+        minutes, format, recording.kind, name=f"publication-{recording.id}", template=template, options=options
+    )
     spans = copy.body.get("spans") or []
     masked = sum(len(v) for v in masked_spans(copy.body).values())
     unreviewed = sum(1 for s in spans if s["status"] == "proposed")

@@ -18,11 +18,10 @@ from sqlmodel import Session, col, func, select
 from service.access import Caller, audit, valid_id
 from service.clock import TOKYO
 from service.errors import ServiceError, not_found
-from service.exports import MEDIA_TYPES, export
+from service.exports import MEDIA_TYPES, ExportOptions, export
 from service.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
 from service.minutes import Minutes, unsafe_character
 from service.models import (
-    KIND_LABELS,
     AuditEvent,
     Dictionary,
     Job,
@@ -35,6 +34,9 @@ from service.models import (
     TranscriptRecord,
     utcnow,
 )
+from service.records.fields import KNOWN_KEYS, MAX_FIELD, OTHER_LABELS
+from service.records.naming import record_filename
+from service.records.templates import template_for
 from service.revisions import minutes_now, not_ready
 from service.search import index_recording
 from service.settings import get_settings
@@ -92,6 +94,20 @@ def _held_at(value: datetime | None) -> datetime | None:
     return value
 
 
+def upload_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The header fields sent with an upload, checked: known keys, text of a sensible length."""
+    checked: dict[str, str] = {}
+    for key, value in fields.items():
+        if key not in KNOWN_KEYS or key in ("title", "held_at"):
+            raise ServiceError(422, "invalid", f"記録の項目 {key[:50]} はありません。")
+        if not isinstance(value, str) or len(value) > MAX_FIELD:
+            raise ServiceError(422, "invalid", f"{OTHER_LABELS[key]}は {MAX_FIELD} 文字までの文字列にしてください。")
+        _check_text(OTHER_LABELS[key], value)
+        if value.strip():
+            checked[key] = value.strip()
+    return checked
+
+
 def receive_upload(
     db: Session,
     caller: Caller,
@@ -106,11 +122,15 @@ def receive_upload(
     speakers: int | None,
     dictionary_ids: list[int],
     ip: str,
+    fields: dict[str, str] | None = None,
 ) -> tuple[Recording, Job]:
-    """Store an uploaded file as a recording of the caller's department and queue its transcription."""
+    """Store an uploaded file as a recording of the caller's department and queue its transcription.
+
+    ``fields``: the kind's other header fields (受付者, 相手方 … by key: ``service.records.fields``)."""
     settings = get_settings()
     for label, value in (("タイトル", title), ("場所", place), ("出席者", attendees)):
         _check_text(label, value)
+    fields = upload_fields(fields or {})
     held_at = _held_at(held_at)
     _check_dictionaries(db, caller, dictionary_ids)
     storage = settings.resolved_storage()
@@ -134,6 +154,7 @@ def receive_upload(
             held_at=held_at,
             place=place,
             attendees=attendees,
+            fields=fields,
             expected_speakers=speakers,
             dictionary_ids=dictionary_ids,
             uploaded_by_id=caller.user_id,
@@ -262,21 +283,33 @@ def read_transcript(db: Session, caller: Caller, recording: Recording, *, ip: st
 class Export:
     data: bytes
     media_type: str
-    filename: str  # in Japanese (会議-12.docx)
+    filename: str  # from the record: 20260415_予算説明会_会議録.docx
     ascii_name: str  # for clients that cannot read the other (recording-12.docx)
 
 
-def export_recording(db: Session, caller: Caller, recording: Recording, fmt: str, *, ip: str) -> Export:
-    """The current minutes written as ``fmt`` (docx, txt, srt, vtt, json)."""
+def export_name(recording: Recording, header: dict[str, Any], fmt: str, *, publication: bool = False) -> str:
+    """``{日付}_{件名}_{会議録}.{fmt}``: the date held (else uploaded), the minutes' title (else the upload's)."""
+    title = str(header.get("title") or recording.title or "")
+    return record_filename(
+        recording.kind, title, recording.held_at or recording.created_at, fmt, publication=publication
+    )
+
+
+def export_recording(
+    db: Session, caller: Caller, recording: Recording, fmt: str, *, options: ExportOptions | None = None, ip: str
+) -> Export:
+    """The current minutes written as ``fmt`` (docx, txt, srt, vtt, json), 全文 or 整文."""
+    options = options or ExportOptions()
     _number, body = minutes_now(db, recording)
     minutes = Minutes.model_validate(body)
-    template = get_settings().resolved_storage() / "templates" / f"{recording.kind}.docx"
-    data = export(minutes, fmt, recording.kind, name=f"recording-{recording.id}", template=template)
-    audit(db, "recording.export", caller=caller, recording_id=recording.id, detail=fmt, ip=ip)
+    template = template_for(db, get_settings().resolved_storage(), recording) if fmt == "docx" else None
+    data = export(minutes, fmt, recording.kind, name=f"recording-{recording.id}", template=template, options=options)
+    detail = f"{fmt}{' tidy' if options.tidy else ''}{' timestamps' if options.timestamps else ''}"
+    audit(db, "recording.export", caller=caller, recording_id=recording.id, detail=detail, ip=ip)
     return Export(
         data=data,
         media_type=MEDIA_TYPES[fmt],
-        filename=f"{KIND_LABELS.get(recording.kind, '記録')}-{recording.id}.{fmt}",
+        filename=export_name(recording, minutes.header, fmt),
         ascii_name=f"recording-{recording.id}.{fmt}",
     )
 

@@ -15,8 +15,9 @@ from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session, col, select
 
 from service.access import Caller
-from service.minutes import HEADER_FIELDS
 from service.models import KIND_LABELS, Department, Device, Recording, Role, User
+from service.records.fields import OTHER_LABELS, RECORD_TITLES, header_fields, kind_fields
+from service.records.tidy import PATTERNS as FILLER_PATTERNS
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -69,7 +70,13 @@ def recording_context(recording: Recording) -> dict[str, Any]:
     return {
         "recording": recording,
         "kind_label": KIND_LABELS.get(recording.kind, recording.kind),
-        "header_fields": HEADER_FIELDS.get(recording.kind, HEADER_FIELDS["meeting"]),
+        "header_fields": header_fields(recording.kind),
+        # The editor's header block: each field of the kind (service.records.fields), and the labels
+        # of other keys a header may hold; ケバ取り表示 hides what 整文 leaves out (service.records.tidy).
+        "field_specs": kind_fields(recording.kind),
+        "other_labels": OTHER_LABELS,
+        "record_title": RECORD_TITLES.get(recording.kind, "記録"),
+        "filler_patterns": FILLER_PATTERNS,
     }
 
 

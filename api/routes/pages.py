@@ -20,6 +20,7 @@ from service.access import Caller, visible_recording
 from service.db import session_scope
 from service.errors import ServiceError
 from service.models import KIND_LABELS, Role
+from service.records.fields import upload_specs
 from service.settings import get_settings
 from service.storage import AUDIO_SUFFIXES
 from web.pages import PAGE_HEADERS, STATIC, people, recording_context, render, safe_next
@@ -82,6 +83,7 @@ def upload_page(request: Request, db: DbSession) -> Response:
         kinds=KIND_LABELS,
         suffixes=sorted(AUDIO_SUFFIXES),
         max_bytes=get_settings().max_upload_bytes,
+        record_fields=upload_specs(),
     )
 
 

@@ -13,18 +13,17 @@ viewed, but must be refreshed (POST) before it is edited or exported, so that ne
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.auth import CurrentCaller, DbSession, client_ip
+from api.routes.recordings import attachment
 from api.schemas.publication import PublicationOut
-from service import publication
+from service import publication, recordings
 from service.access import audit, visible_recording
 from service.errors import ServiceError
 from service.exports import MEDIA_TYPES
 from service.minutes import PUBLICATION_TAG, current_minutes, etag, parse_etag
-from service.models import KIND_LABELS
 from service.publication import PublicationEdit
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["publication"])
@@ -109,8 +108,15 @@ def export_publication(
     format: Annotated[str, Query(pattern="^(docx|txt)$")] = "docx",
 ) -> Response:
     recording = visible_recording(db, caller, recording_id)
-    data = publication.export_copy(db, caller, recording, format, ip=client_ip(request))
-    filename = f"公開用-{KIND_LABELS.get(recording.kind, '記録')}-{recording_id}.{format}"
+    tidy: Annotated[bool, Query(description="整文: えー・あのー等と言い直しを除く")] = False,
+    timestamps: Annotated[bool | None, Query(description="発言の時刻を入れる")] = None,
+    data = publication.export_copy(
+        db, caller, recording, format, tidy=tidy, timestamps=timestamps, ip=client_ip(request)
+    )
+    body = current_minutes(db, recording)
+    header = body[1].get("header") or {} if body else {}
+    filename = recordings.export_name(recording, header, format, publication=True)
     ascii_name = f"publication-{recording_id}.{format}"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
+    return Response(
+        data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": attachment(filename, ascii_name)}
+    )

@@ -6,6 +6,7 @@ may see the recording, calls one of them and answers.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -28,7 +29,8 @@ from api.schemas.recordings import (
 from api.upload_route import UploadRoute
 from service import recordings, revisions
 from service.access import MAX_ID, visible_recording
-from service.exports import MEDIA_TYPES
+from service.errors import ServiceError
+from service.exports import MEDIA_TYPES, ExportOptions
 from service.jobs import latest_job
 from service.minutes import MINUTES_BODY_DOC, etag
 from service.models import Job, Kind, Recording
@@ -63,6 +65,9 @@ def upload(
     attendees: Annotated[str, Form(max_length=2000)] = "",
     speakers: Annotated[int | None, Form(ge=1, le=20)] = None,
     dictionary: Annotated[list[int] | None, Form()] = None,
+    fields: Annotated[
+        str, Form(max_length=32_000, description='種類ごとの記録の項目 (JSON: {"staff": "山田", "counterpart": "…"})')
+    ] = "",
 ) -> RecordingOut:
     recording, job = recordings.receive_upload(
         db,
@@ -77,8 +82,22 @@ def upload(
         speakers=speakers,
         dictionary_ids=list(dictionary or []),
         ip=client_ip(request),
+        fields=upload_fields_json(fields),
     )
     return _out(recording, job)
+
+
+def upload_fields_json(raw: str) -> dict[str, str]:
+    """The ``fields`` form value: a JSON object of strings (422 otherwise)."""
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as error:
+        raise ServiceError(422, "invalid", "fields は JSON のオブジェクトにしてください。") from error
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise ServiceError(422, "invalid", "fields は文字列の値を持つ JSON のオブジェクトにしてください。")
+    return parsed
 
 
 @router.get("", summary="録音の一覧", response_model_exclude_unset=True)
@@ -236,11 +255,26 @@ def export_recording(
     db: DbSession,
     caller: CurrentCaller,
     format: Annotated[str, Query(pattern="^(docx|txt|srt|vtt|json)$")] = "docx",
+    tidy: Annotated[
+        bool, Query(description="整文: えー・あのー等と言い直しを除く (保存された全文は変わりません)")
+    ] = False,
+    timestamps: Annotated[
+        bool | None, Query(description="発言の時刻を入れる (省略時: docx は入れない、txt は入れる)")
+    ] = None,
 ) -> Response:
     recording = visible_recording(db, caller, recording_id)
-    written = recordings.export_recording(db, caller, recording, format, ip=client_ip(request))
-    disposition = f"attachment; filename=\"{written.ascii_name}\"; filename*=UTF-8''{quote(written.filename)}"
-    return Response(written.data, media_type=written.media_type, headers={"Content-Disposition": disposition})
+    options = ExportOptions(tidy=tidy, timestamps=timestamps)
+    written = recordings.export_recording(db, caller, recording, format, options=options, ip=client_ip(request))
+    return Response(
+        written.data,
+        media_type=written.media_type,
+        headers={"Content-Disposition": attachment(written.filename, written.ascii_name)},
+    )
+
+
+def attachment(filename: str, ascii_name: str) -> str:
+    """Content-Disposition with the record's name for every browser (RFC 6266/5987 ``filename*``)."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get(

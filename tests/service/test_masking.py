@@ -167,7 +167,7 @@ def test_publication_copy_through_the_api(world: World, recorded: int) -> None:
     document = Document(io.BytesIO(docx.content))
     paragraphs = "\n".join(p.text for p in document.paragraphs)
     cells = [c.text for row in document.tables[0].rows for c in row.cells]
-    assert "06-6208-7111" not in paragraphs and MASK * 12 in paragraphs and "田中課長：" in paragraphs
+    assert "06-6208-7111" not in paragraphs and MASK * 12 in paragraphs and "○田中課長\u3000" in paragraphs
     assert "田中課長、" + MASK * 2 in cells
     minutes = clerk.get(f"{R}/{recorded}/minutes").json()
     assert "06-6208-7111" in minutes["transcript"]["segments"][1]["text"]

@@ -65,7 +65,7 @@ def test_upload_transcribe_edit_export(
     assert docx.status_code == 200
     document = Document(io.BytesIO(docx.content))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "会議録" in text and "田中課長：" in text
+    assert "会議録" in text and "○田中課長\u3000" in text
     cells = [c.text for row in document.tables[0].rows for c in row.cells]
     assert "来年度予算" in cells and "予算説明会" in cells
     srt = clerk.get(f"/api/v1/recordings/{recording['id']}/export", params={"format": "srt"}).text
