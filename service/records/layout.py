@@ -174,12 +174,17 @@ def _header_table(document: DocumentObject, kind: str, header: dict[str, str]) -
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False  # a narrow label column, as on the city's forms (Word and LibreOffice read the grid)
+    widths = (Mm(36), Mm(124))  # 160 mm: the text width between the margins
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for field, value in field_values(kind, header):
         row = table.add_row()
         label, cell = row.cells
-        label.width, cell.width = Mm(32), Mm(128)
+        label.width, cell.width = widths
         _cell_text(label.paragraphs[0], field.label, GOTHIC)
-        _distribute(label.paragraphs[0])
+        if len(field.label) <= 5:  # a longer label (合意事項・継続事項) reads better left-aligned
+            _distribute(label.paragraphs[0])
         _cell_text(cell.paragraphs[0], value)
 
 
