@@ -144,11 +144,21 @@ def transcribe(
     channels: Annotated[
         str, typer.Option(help="ステレオの左右 = 話者 / stereo: auto | split (左 left S1, 右 right S2) | mix")
     ] = "auto",
+    title: Annotated[
+        str | None,
+        typer.Option(help="会議名・件名 (認識の手がかりになります) / title, shown to the recogniser as context"),
+    ] = None,
+    agenda: Annotated[str | None, typer.Option(help="議題・用件 / agenda, shown to the recogniser")] = None,
+    attendee: Annotated[
+        list[str] | None,
+        typer.Option("--attendee", help="出席者 (複数指定可) / an attendee's name or title, repeatable"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="進捗を表示しない / no progress bar")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳細ログ / detailed log on stderr")] = False,
 ) -> None:
     """録音を文字起こしします / Transcribe a recording into a word-timed Japanese transcript."""
     from transcriber.audio import probe
+    from transcriber.context import context_prompt
     from transcriber.formats import FORMATS, render
     from transcriber.pipeline import Pipeline, PipelineOptions, SpeakerHints
 
@@ -177,7 +187,8 @@ def transcribe(
         )
         pipeline = Pipeline(options, settings)
         hints = SpeakerHints(speakers, min_speakers, max_speakers)
-        transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints)
+        context = context_prompt(title, agenda, attendee or ())
+        transcript = pipeline.run(audio, progress=bar, terms=terms, speakers=hints, context=context)
         bar.finish()
         if not transcript.segments:
             typer.echo("kiroku: 発話が検出されませんでした / no speech detected", err=True)
@@ -328,4 +339,12 @@ def version() -> None:
 
 def main() -> None:
     # Settings (the environment and ./.env) are read by each command, once, into a settings object.
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as error:  # the light install (kiroku[device]) has the agent only
+        typer.echo(
+            "kiroku: このコマンドには音声認識とサーバーの一式が必要です: pip install 'kiroku[server]' / "
+            f"this command needs the server extra ({error.name} is not installed)",
+            err=True,
+        )
+        raise SystemExit(1) from None

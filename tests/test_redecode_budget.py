@@ -40,11 +40,13 @@ class WindowedRecognizer:
     def __init__(self, model_path: str, plan: DevicePlan, options: AsrOptions | None = None) -> None:
         self.options = options or AsrOptions()
         self.passes: list[list[Span]] = []  # the stretches of each pass, in order
+        self.contexts: list[str | None] = []  # the prompt each pass was given
         self.recognitions: list[Recognition] = []
 
-    def transcribe(self, audio: np.ndarray, stretches: list[Span]) -> Recognition:
+    def transcribe(self, audio: np.ndarray, stretches: list[Span], context: str | None = None) -> Recognition:
         skips = [SKIPPED] if any(s.length > WINDOW for s in stretches) else []
         self.passes.append(stretches)
+        self.contexts.append(context)
         recognition = Recognition(lambda into: self._decode(stretches, skips, into), self.options.language)
         self.recognitions.append(recognition)
         return recognition

@@ -131,26 +131,32 @@ class Recognizer:
     def batched(self) -> bool:
         return self.plan.batch_size > 1
 
-    def transcribe(self, audio: np.ndarray, stretches: list[Span]) -> Recognition:
+    def transcribe(self, audio: np.ndarray, stretches: list[Span], context: str | None = None) -> Recognition:
         """A pass over the stretches: iterated, it recognises each one and gives the segments in
         time order as they are decoded; afterwards it holds the pass's language and windows.
+        ``context`` (the recording's title, agenda, attendees: :mod:`transcriber.context`) is
+        Whisper's initial prompt, as if it had been said just before each stretch.
 
         Sequential (CPU): each stretch is a run of speech decoded as plain Whisper decodes a
         file, window after window, each conditioned on the text before it. Batched (GPU): each
         stretch is one ≤ 30 s clip and clips are decoded together.
         """
-        return Recognition(lambda into: self._decode(audio, stretches, into), self.options.language)
+        return Recognition(lambda into: self._decode(audio, stretches, into, context or None), self.options.language)
 
-    def _decode(self, audio: np.ndarray, stretches: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
+    def _decode(
+        self, audio: np.ndarray, stretches: list[Span], into: Recognition, context: str | None
+    ) -> Iterator[RecognizedSegment]:
         import ctranslate2
 
         ctranslate2.set_random_seed(self.options.seed)
         if self.batched:
-            yield from self._batched(audio, stretches, into)
+            yield from self._batched(audio, stretches, into, context)
         else:
-            yield from self._sequential(audio, stretches, into)
+            yield from self._sequential(audio, stretches, into, context)
 
-    def _sequential(self, audio: np.ndarray, runs: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
+    def _sequential(
+        self, audio: np.ndarray, runs: list[Span], into: Recognition, context: str | None
+    ) -> Iterator[RecognizedSegment]:
         for run in runs:
             piece = audio[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE)]
             segments, info = self._model.transcribe(
@@ -160,6 +166,7 @@ class Recognizer:
                 word_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=True,
+                initial_prompt=context,
             )
             into.language = into.language or info.language
             windows: set[int] = set()  # a window's segments share the frame it started at
@@ -235,7 +242,9 @@ class Recognizer:
                 texts[i] = tokenizer.decode(new).replace("\ufffd", "")
         return [texts[i] for i in range(len(asks))]
 
-    def _batched(self, audio: np.ndarray, clips: list[Span], into: Recognition) -> Iterator[RecognizedSegment]:
+    def _batched(
+        self, audio: np.ndarray, clips: list[Span], into: Recognition, context: str | None
+    ) -> Iterator[RecognizedSegment]:
         """GPU path: clips decoded in batches (no text conditioning between them).
 
         Clips go to faster-whisper a few batches at a time so progress is reported as they finish.
@@ -254,6 +263,7 @@ class Recognizer:
                 without_timestamps=False,
                 batch_size=self.plan.batch_size,
                 clip_timestamps=[{"start": c.start, "end": c.end} for c in part],
+                initial_prompt=context,
             )
             into.language = into.language or info.language
             into.windows += len(part)

@@ -149,7 +149,12 @@ class Pipeline:
         return turns, None if self.diarizer is None else time.perf_counter() - started
 
     def _fill_skipped_speech(
-        self, audio: np.ndarray, spans: list[Span], segments: list[Segment], decoded: list[RecognizedSegment]
+        self,
+        audio: np.ndarray,
+        spans: list[Span],
+        segments: list[Segment],
+        decoded: list[RecognizedSegment],
+        context: str | None = None,
     ) -> tuple[list[Segment], Recognition | None]:
         """Decode again, on its own, any stretch of speech the recogniser skipped.
 
@@ -163,7 +168,7 @@ class Pipeline:
         log.info("re-decoding %d skipped stretches (%.1f s)", len(missed), sum(m.length for m in missed))
         clips = plan_clips(audio, missed, self.options.vad, self.options.vad.max_clip)
         recovered: list[Segment] = []
-        again = self.recognizer.transcribe(audio, clips)
+        again = self.recognizer.transcribe(audio, clips, context)
         for raw in again:
             found = [s for s in _to_segments(raw) if not _overlaps_heard(s, heard)]
             if found:
@@ -178,10 +183,12 @@ class Pipeline:
         terms: list[Term] | None = None,
         speakers: SpeakerHints | None = None,
         channels: str | None = None,
+        context: str | None = None,
     ) -> Transcript:
         """The recording's transcript. ``channels`` overrides the options' stereo handling for this
-        recording (auto | split | mix)."""
-        return self.run_with_report(path, progress, terms, speakers, channels).transcript
+        recording (auto | split | mix); ``context`` is what is known of it beforehand (title,
+        agenda, attendees: :func:`transcriber.context.context_prompt`), shown to the recogniser."""
+        return self.run_with_report(path, progress, terms, speakers, channels, context).transcript
 
     def run_with_report(
         self,
@@ -190,6 +197,7 @@ class Pipeline:
         terms: list[Term] | None = None,
         speakers: SpeakerHints | None = None,
         channels: str | None = None,
+        context: str | None = None,
     ) -> PipelineRun:
         """As :meth:`run`, with what the run found out (the pipeline keeps nothing of a run)."""
         mode = check_mode(channels or self.options.channels)
@@ -207,7 +215,7 @@ class Pipeline:
         if by_channel is not None:
             del audio  # each channel is decoded again on its own: one recording's worth in memory at a time
             staged.stage("vad")(1.0)  # the channels' speech was found while decoding
-            segments, passes = self._recognise_channels(path, by_channel, staged.stage("asr"), decoded)
+            segments, passes = self._recognise_channels(path, by_channel, staged.stage("asr"), decoded, context)
             turns = by_channel
             spans = [Span(t.start, t.end) for t in by_channel]
         else:
@@ -216,7 +224,7 @@ class Pipeline:
                 diarizing = background.submit(self._timed_diarize, audio, hints)
                 spans = detect_speech(audio, self.options.vad, staged.stage("vad"))
                 started = time.perf_counter()
-                segments, recognition = self._recognise(audio, spans, staged.stage("asr"), decoded)
+                segments, recognition = self._recognise(audio, spans, staged.stage("asr"), decoded, context)
                 recognition_time = time.perf_counter() - started
                 turns, diarization_time = diarizing.result()
             passes = [recognition]
@@ -262,7 +270,12 @@ class Pipeline:
         return PipelineRun(transcript, RunReport(language, windows, budget, MappingProxyType(timings)))
 
     def _recognise(
-        self, audio: np.ndarray, spans: list[Span], asr_progress: ProgressFn, decoded: list[RecognizedSegment]
+        self,
+        audio: np.ndarray,
+        spans: list[Span],
+        asr_progress: ProgressFn,
+        decoded: list[RecognizedSegment],
+        context: str | None = None,
     ) -> tuple[list[Segment], Recognition]:
         """Segments of the speech in ``spans``, and the recogniser's pass over it (its language and
         windows); the recogniser's raw segments are appended to ``decoded``."""
@@ -272,12 +285,12 @@ class Pipeline:
         speech = sum(c.length for c in stretches)
         log.info("%.1f s of audio, %d stretches, %.1f s of speech", len(audio) / SAMPLE_RATE, len(stretches), speech)
         segments: list[Segment] = []
-        first = recognizer.transcribe(audio, stretches)
+        first = recognizer.transcribe(audio, stretches, context)
         for raw in first:
             decoded.append(raw)
             segments.extend(_to_segments(raw))
             asr_progress(0.95 * _speech_done(stretches, raw.end) / (speech or 1.0))
-        recovered, again = self._fill_skipped_speech(audio, spans, segments, decoded)
+        recovered, again = self._fill_skipped_speech(audio, spans, segments, decoded, context)
         segments.extend(recovered)
         asr_progress(1.0)
         if again is not None:
@@ -286,7 +299,12 @@ class Pipeline:
         return sorted(segments, key=lambda s: s.start), first
 
     def _recognise_channels(
-        self, path: str | Path, turns: list[SpeakerTurn], progress: ProgressFn, decoded: list[RecognizedSegment]
+        self,
+        path: str | Path,
+        turns: list[SpeakerTurn],
+        progress: ProgressFn,
+        decoded: list[RecognizedSegment],
+        context: str | None = None,
     ) -> tuple[list[Segment], list[Recognition]]:
         """Each channel recognised on its own, silenced outside its party's turns; with each
         channel's pass.
@@ -309,7 +327,7 @@ class Pipeline:
                 progress(offset + width * fraction)
 
             audio = silence_outside(decode(path, channel=channel), own, self.options.vad.pad)
-            found, recognition = self._recognise(audio, [Span(t.start, t.end) for t in own], report, decoded)
+            found, recognition = self._recognise(audio, [Span(t.start, t.end) for t in own], report, decoded, context)
             passes.append(recognition)
             del audio
             segments.extend(fit_to_turns([s.model_copy(update={"speaker": speaker}) for s in found], own))
