@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from service.access import Caller
+from service.accounts import token_usable
 from service.db import session_scope
 from service.errors import ServiceError, forbidden, unauthenticated
 from service.models import ApiToken, Device, LoginSession, Role, User, utcnow
@@ -38,7 +39,7 @@ def current_caller(request: Request, db: DbSession) -> Caller:
     token = _bearer(request)
     if token is not None:
         row = db.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
-        if row is None or row.revoked:
+        if row is None or not token_usable(row):  # revoked or expired
             raise unauthenticated()
         user = db.get(User, row.user_id)
         if user is None or not user.active:

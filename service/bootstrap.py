@@ -24,14 +24,19 @@ class FirstAdmin:
     password: str
 
 
-def prepare(settings: ServiceSettings) -> FirstAdmin | None:
-    """Idempotent. Returns the first admin's credentials when this call created them."""
+def prepare(settings: ServiceSettings, first_admin: bool = True) -> FirstAdmin | None:
+    """Idempotent. Returns the first admin's credentials when this call created them.
+
+    ``first_admin``: create one when there are no users yet. Only ``kiroku serve`` (and tests) do;
+    the account commands prepare the schema alone, so that ``kiroku user add admin …`` on a fresh
+    home creates exactly the admin it names.
+    """
     url = settings.resolved_database_url()
     migrate(url)
     settings.resolved_storage().mkdir(parents=True, exist_ok=True)
     with Session(engine_for(url)) as db:
         seed_city_dictionary(db)
-        if db.exec(select(User.id)).first() is not None:
+        if not first_admin or db.exec(select(User.id)).first() is not None:
             return None
         password = settings.admin_password.get_secret_value() or new_password()
         add_user(db, FIRST_ADMIN, Role.admin, FIRST_DEPARTMENT, password, display_name="管理者")

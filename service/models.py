@@ -62,6 +62,8 @@ class Department(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
     monthly_cap_hours: float | None = None  # optional; managers are alerted at 80 % and 100 %
+    # Retired: kept for its users, recordings and usage, but offered for no new user or device (0008).
+    retired_at: datetime | None = None
 
 
 class User(SQLModel, table=True):
@@ -84,6 +86,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked: bool = False
+    expires_at: datetime | None = None  # refused after this (0008); None: tokens issued before expiry existed
 
 
 class LoginSession(SQLModel, table=True):

@@ -37,6 +37,8 @@ class ServiceSettings(EngineSettings):
     max_attempts: int = 3
     retry_base_seconds: float = 10.0
     session_hours: float = 12.0
+    # API tokens are refused after this many days (the admin console and `kiroku token add --days`).
+    api_token_days: float = Field(default=365.0, gt=0, le=3660)
     login_max_failures: int = 5
     login_window_minutes: float = 15.0
     smtp_host: str = ""  # empty: usage alerts are shown on the dashboard only

@@ -11,9 +11,10 @@ from sqlmodel import col, func, select
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller, DbSession, client_ip, end_session, start_session
 from api.schemas.auth import LoggedIn, Me
 from service.access import Caller, audit
+from service.accounts import AccountError, set_password
 from service.errors import ServiceError
 from service.models import Department, LoginFailure, User, utcnow
-from service.security import verify_password
+from service.security import token_digest, verify_password
 from service.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -63,10 +64,31 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
 @router.post("/logout", status_code=204, summary="ログアウト")
 def logout(request: Request, db: DbSession, caller: CurrentCaller) -> Response:
     end_session(db, request.cookies.get(SESSION_COOKIE))
+    audit(db, "auth.logout", caller=caller, ip=client_ip(request))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
     return response
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+@router.post("/password", status_code=204, summary="自分のパスワードの変更 (今のパスワードが必要)")
+def change_password(body: PasswordChange, request: Request, db: DbSession, caller: CurrentCaller) -> Response:
+    """Other sessions of the user end; this one stays signed in."""
+    if not verify_password(caller.user.password_hash, body.current_password):
+        audit(db, "auth.password_refused", caller=caller, ip=client_ip(request))
+        raise ServiceError(403, "bad_password", "今のパスワードが違います。")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    try:
+        set_password(db, caller.user, body.new_password, keep_session=token_digest(cookie) if cookie else None)
+    except AccountError as error:
+        raise ServiceError(422, "invalid", str(error)) from error
+    audit(db, "auth.password_change", caller=caller, ip=client_ip(request))
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, summary="ログイン中のユーザー")
