@@ -91,8 +91,8 @@ def test_clerk_uploads_edits_and_exports(site_factory: Any, browser: Any, shots:
     item.get_by_label("タイトル").fill("予算説明会")
     page.get_by_label("会議", exact=True).check()
     page.fill("#held-at", "2026-04-15T10:00")
-    page.fill("#place", "北区役所 3階 第1会議室")
-    page.fill("#attendees", "田中課長、山田、佐藤")
+    page.fill("#f-meeting-place", "北区役所 3階 第1会議室")
+    page.fill("#f-meeting-attendees", "田中課長、山田、佐藤")
     shoot(page, shots, "02-upload")
     # A slow line (about 100 KB/s up): the file's bar moves while its bytes go out.
     cdp = context.new_cdp_session(page)
@@ -221,19 +221,15 @@ def test_clerk_uploads_edits_and_exports(site_factory: Any, browser: Any, shots:
         page.click("#export-docx-top")
     docx_path = tmp_path / "minutes.docx"
     download.value.save_as(docx_path)
-    assert download.value.suggested_filename == f"会議-{recording_id}.docx"
+    assert download.value.suggested_filename == "20260415_予算説明会_会議録.docx"
     document = Document(str(docx_path))
     header = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
-    assert header == {
-        "会議名": "予算説明会",
-        "日時": "2026年4月15日(水) 10:00",
-        "場所": "北区役所 3階 第1会議室",
-        "出席者": "田中課長、山田、佐藤",
-        "議題": AGENDA,
-    }
-    lines = [p.text for p in document.paragraphs if "：" in p.text]
-    assert lines and lines[0].endswith(f"田中課長：{EDITED}(佐藤が確認)")
-    assert all("田中課長：" in line for line in lines)  # S1 renamed everywhere
+    assert header["会議名"] == "予算説明会" and header["日時"].startswith("2026年4月15日(水) 10:00 開会 ～ ")
+    assert header["場所"] == "北区役所 3階 第1会議室" and header["出席者"] == "田中課長、山田、佐藤"
+    assert header["議題"] == AGENDA
+    lines = [p.text for p in document.paragraphs if p.text.startswith("○")]
+    assert lines and lines[0].startswith(f"○田中課長\u3000{EDITED}(佐藤が確認)")
+    assert all(line.startswith("○田中課長\u3000") for line in lines)  # S1 renamed everywhere, one speaker: one paragraph
     with page.expect_download() as text_download:
         page.click(".export-buttons [data-format='txt']")
     assert "田中課長: " + EDITED in Path(text_download.value.path()).read_text(encoding="utf-8")

@@ -229,7 +229,8 @@ export function createEdit(ed) {
     ed.save.markDirty();
   });
 
-  // ケバ取り (display only): fillers hidden from view, never from the saved text.
+  // ケバ取り (display only): fillers hidden from view, never from the saved text. Editing goes on: the
+  // row being edited shows its fillers (struck through), so the caret never lands in hidden text.
   els.fillers.addEventListener("click", () => {
     state.hideFillers = !state.hideFillers;
     els.fillers.setAttribute("aria-pressed", String(state.hideFillers));
@@ -240,13 +241,13 @@ export function createEdit(ed) {
       view.showBanner(
         "info",
         "fillers",
-        "ケバ取り表示中: 「えー」「あのー」などを隠して表示しています。保存される文章は変わりません。",
-        "編集するときは「ケバ取り表示」をもう一度押して戻してください。",
+        "ケバ取り表示中: 「えー」「あのー」や言い直しを隠して表示しています。保存される文章は変わりません。",
+        "編集中の発言では、隠した語を取り消し線で表示します。Word の整文もこれと同じ語を除きます。",
       );
     } else {
       view.hideBanner("fillers");
     }
-    announce(state.hideFillers ? "ケバ取り表示にしました(編集はできません)。" : "元の表示に戻しました。");
+    announce(state.hideFillers ? "ケバ取り表示にしました。編集もできます。" : "元の表示に戻しました。");
   });
 
   return { undoCorrection };

@@ -160,7 +160,12 @@ export function createSave(ed) {
         ed.view.showBanner("warning", "export", "保存できていない変更があるため、書き出しを止めました。保存できてからもう一度押してください。");
         return;
       }
-      const response = await api(`${ed.base}/export?format=${format}`, { raw: true, redirectOn401: false });
+      // 全文 or 整文, with or without times: the choices in the 書き出し panel (the server tidies a copy).
+      const tidy = document.querySelector('input[name="export-text"]:checked')?.value === "tidy";
+      const stamps = document.getElementById("export-timestamps")?.checked;
+      const query = new URLSearchParams({ format, tidy: String(tidy) });
+      if (format === "docx" || format === "txt") query.set("timestamps", String(Boolean(stamps)));
+      const response = await api(`${ed.base}/export?${query}`, { raw: true, redirectOn401: false });
       await saveDownload(response, els.download, `recording-${ed.rid}.${format}`);
       announce(`${format.toUpperCase()} で書き出しました。`);
     } catch (error) {

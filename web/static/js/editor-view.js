@@ -88,7 +88,7 @@ export function createView(ed) {
   }
 
   function editable() {
-    return !state.conflict && !state.hideFillers && state.loaded;
+    return !state.conflict && state.loaded; // ケバ取り表示 too: the row being edited shows its fillers
   }
 
   /** The utterance being worked on: the focused one, else the last one touched, else the one playing. */
@@ -270,7 +270,28 @@ export function createView(ed) {
     els.lowCount.textContent = `(${n})`;
   }
 
+  /** Fields the record holds but its kind does not list (entered at upload through the API). */
+  function addExtraFields() {
+    const box = $("header-extra");
+    if (!box) return;
+    box.replaceChildren();
+    const listed = new Set([...els.headerForm.querySelectorAll("[data-key]")].map((f) => f.dataset.key));
+    for (const [key, value] of Object.entries(state.header)) {
+      if (listed.has(key) || typeof value !== "string" || !value.trim() || !/^[a-z_]{1,40}$/.test(key)) continue;
+      const id = `hf-${key}`;
+      box.append(
+        h(
+          "div",
+          { class: "field" },
+          h("label", { for: id }, (ed.data.other_labels || {})[key] || key),
+          h("textarea", { id, rows: 2, maxlength: 2000, "data-key": key }),
+        ),
+      );
+    }
+  }
+
   function fillHeader() {
+    addExtraFields();
     for (const field of els.headerForm.querySelectorAll("[data-key]")) {
       let value = state.header[field.dataset.key] ?? "";
       if (field.dataset.key === "held_at" && /^\d{4}-\d{2}-\d{2}T/.test(value)) {

@@ -34,10 +34,12 @@ import { createView, rangeFor } from "./editor-view.js";
 import { createReview } from "./review.js";
 
 initLayout();
+import { useFillerPatterns } from "./transcript-model.js";
 
 const DATA = pageData();
 const RID = DATA.id;
 
+useFillerPatterns(DATA.filler_patterns);
 const els = {
   title: $("ed-title"),
   when: $("ed-when"),

@@ -138,24 +138,33 @@ export function timeAt(seg, offset) {
   return seg.start + ((seg.end - seg.start) * Math.min(offset, length)) / length;
 }
 
-// Hesitations clerks leave out of minutes (ケバ取り). Only shown hidden, never removed from the text.
-// Long-vowel forms are fillers wherever they stand; the short ones (あの、まあ、ま、) only at the start
-// of a phrase, so that 今、(いま、) or あの件 stay whole.
-const FILLER = new RegExp(
-  "(?:えー+っと|えーと|えっと|ええと|えー+|あのー+|そのー+|うーん|んー+|あー+(?=[、,。])" +
-    "|(?<=^|[、。,.!?！？\\s「」])(?:あの(?=[、,])|まあ(?!ま)|ま(?=[、,])))[、,]?",
-  "gu",
-);
+// Hesitations and stammered repeats clerks leave out of minutes (ケバ取り). One decision with the 整文
+// export: the patterns are service.records.tidy's, given to the page (written in the syntax Python and
+// JavaScript share). Only shown hidden here, never removed from the text.
+let FILLERS = [];
+
+export function useFillerPatterns(patterns) {
+  FILLERS = Object.values(patterns || {}).map((source) => new RegExp(source, "gu"));
+}
 
 export function fillerSpans(text) {
-  const spans = [];
-  FILLER.lastIndex = 0;
-  for (let m = FILLER.exec(text); m; m = FILLER.exec(text)) {
-    if (!m[0]) {
-      FILLER.lastIndex++;
-      continue;
+  const found = [];
+  for (const pattern of FILLERS) {
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+      if (!m[0]) {
+        pattern.lastIndex++;
+        continue;
+      }
+      found.push({ start: m.index, end: m.index + m[0].length });
     }
-    spans.push({ start: m.index, end: m.index + m[0].length });
+  }
+  found.sort((a, b) => a.start - b.start);
+  const spans = [];
+  for (const span of found) {
+    const last = spans[spans.length - 1];
+    if (last && span.start < last.end) last.end = Math.max(last.end, span.end);
+    else spans.push(span);
   }
   return spans;
 }

@@ -32,9 +32,10 @@ const list = document.getElementById("files");
 const errorBox = document.getElementById("upload-error");
 const start = document.getElementById("start");
 const summary = document.getElementById("summary");
-const attendeesLabel = document.getElementById("attendees-label");
+const heldAtLabel = document.getElementById("held-at-label");
 
-const ATTENDEES_LABELS = { meeting: "出席者", interview: "面談者", negotiation: "出席者", phone: "対応者・相手" };
+// The date's label per kind (受付日時 for a call: left empty, it is the recording's own time).
+const HELD_AT_LABELS = { meeting: "日時", interview: "面談日時", negotiation: "日時", phone: "受付日時" };
 
 let entries = [];
 let nextId = 1;
@@ -218,7 +219,8 @@ function kind() {
 
 for (const radio of form.querySelectorAll('input[name="kind"]')) {
   radio.addEventListener("change", () => {
-    attendeesLabel.textContent = ATTENDEES_LABELS[kind()] || "出席者";
+    heldAtLabel.textContent = HELD_AT_LABELS[kind()] || "日時";
+    for (const block of form.querySelectorAll(".kind-fields")) block.hidden = block.dataset.kind !== kind();
   });
 }
 
@@ -259,10 +261,16 @@ function formFor(entry) {
   data.append("title", entry.title.value.trim());
   const heldAt = form.elements.held_at.value;
   if (heldAt) data.append("held_at", heldAt);
-  const place = form.elements.place.value.trim();
-  if (place) data.append("place", place);
-  const attendees = form.elements.attendees.value.trim();
-  if (attendees) data.append("attendees", attendees);
+  // The chosen kind's fields: 場所 and 出席者 as their own form fields (the list and search show
+  // them), the others as one JSON object (service.records.fields).
+  const fields = {};
+  for (const input of form.querySelectorAll(`.kind-fields[data-kind="${kind()}"] [data-key]`)) {
+    const value = input.value.trim();
+    if (!value) continue;
+    if (input.dataset.key === "place" || input.dataset.key === "attendees") data.append(input.dataset.key, value);
+    else fields[input.dataset.key] = value;
+  }
+  if (Object.keys(fields).length) data.append("fields", JSON.stringify(fields));
   if (form.elements.speakers.value) data.append("speakers", form.elements.speakers.value);
   for (const box of form.querySelectorAll('input[name="dictionary"]:checked')) data.append("dictionary", box.value);
   // The file goes last: the other fields arrive before the large body.
