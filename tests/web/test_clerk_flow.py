@@ -229,7 +229,7 @@ def test_clerk_uploads_edits_and_exports(site_factory: Any, browser: Any, shots:
     assert header["議題"] == AGENDA
     lines = [p.text for p in document.paragraphs if p.text.startswith("○")]
     assert lines and lines[0].startswith(f"○田中課長\u3000{EDITED}(佐藤が確認)")
-    assert all(line.startswith("○田中課長\u3000") for line in lines)  # S1 renamed everywhere, one speaker: one paragraph
+    assert all(line.startswith("○田中課長\u3000") for line in lines)  # S1 renamed everywhere
     with page.expect_download() as text_download:
         page.click(".export-buttons [data-format='txt']")
     assert "田中課長: " + EDITED in Path(text_download.value.path()).read_text(encoding="utf-8")
