@@ -27,6 +27,7 @@ from service.minutes import PUBLICATION_TAG, current_minutes, etag, parse_etag
 from service.publication import PublicationEdit
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["publication"])
+STATE_HEADER = "X-Kiroku-State"  # why a GET answered 204: the thing is not there yet
 
 
 @router.post(
@@ -46,16 +47,17 @@ def create_publication(
     "/{recording_id}/publication",
     response_model=PublicationOut,
     summary="公開用 (候補とマスク後のプレビュー、ETag 付き)",
+    responses={204: {"description": "まだない: X-Kiroku-State が no_publication (未作成) か not_ready (文字起こし中)"}},
 )
 def get_publication(
     recording_id: int, request: Request, response: Response, db: DbSession, caller: CurrentCaller
-) -> PublicationOut:
+) -> PublicationOut | Response:
     recording = visible_recording(db, caller, recording_id)
     copy = publication.copy_of(db, recording_id)
     if copy is None:
-        if current_minutes(db, recording) is None:
-            raise publication.not_ready()
-        raise publication.no_copy()
+        # Not made yet is a normal state of the page, not an error (no red line in the console).
+        state = "not_ready" if current_minutes(db, recording) is None else "no_publication"
+        return Response(status_code=204, headers={STATE_HEADER: state})
     response.headers["ETag"] = etag(copy.revision, PUBLICATION_TAG)
     view = PublicationOut.of(recording_id, publication.state(db, recording, copy))
     audit(db, "recording.view", caller=caller, recording_id=recording_id, detail="publication", ip=client_ip(request))

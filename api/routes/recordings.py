@@ -30,6 +30,7 @@ from api.upload_route import UploadRoute
 from service import recordings, revisions
 from service.access import MAX_ID, visible_recording
 from service.errors import ServiceError
+from service.errors import ServiceError
 from service.exports import MEDIA_TYPES, ExportOptions
 from service.jobs import latest_job
 from service.minutes import MINUTES_BODY_DOC, etag
@@ -191,12 +192,23 @@ def get_transcript(recording_id: int, request: Request, db: DbSession, caller: C
     return recordings.read_transcript(db, caller, recording, ip=client_ip(request))
 
 
-@router.get("/{recording_id}/minutes", summary="編集中の議事録 (ETag 付き)")
+@router.get(
+    "/{recording_id}/minutes",
+    summary="編集中の議事録 (ETag 付き)",
+    response_model=MinutesOut,
+    responses={204: {"description": "文字起こしがまだ終わっていない (X-Kiroku-State: not_ready)"}},
+)
 def get_minutes(
     recording_id: int, request: Request, response: Response, db: DbSession, caller: CurrentCaller
-) -> MinutesOut:
+) -> MinutesOut | Response:
     recording = visible_recording(db, caller, recording_id)
-    number, body = revisions.read_minutes(db, caller, recording, ip=client_ip(request))
+    try:
+        number, body = revisions.read_minutes(db, caller, recording, ip=client_ip(request))
+    except ServiceError as error:
+        if error.code != "not_ready":
+            raise
+        # The editor opened while the job runs: a state it waits out, not an error.
+        return Response(status_code=204, headers={"X-Kiroku-State": "not_ready"})
     response.headers["ETag"] = etag(number)
     return MinutesOut.model_validate({"revision": number, **body})
 

@@ -203,7 +203,7 @@ def test_clerk_uploads_edits_and_exports(site_factory: Any, browser: Any, shots:
     page.keyboard.press("End")
     page.keyboard.type("山田の追記")
     banner = page.locator("#banner")
-    expect(banner).to_contain_text("他の人がこの記録を先に保存しました", timeout=15_000)
+    expect(banner).to_contain_text("佐藤 次郎さんがこの記録を先に保存しました", timeout=15_000)  # named
     expect(page.locator("#save-state")).to_have_text("保存を止めています")
     expect(first).to_have_attribute("contenteditable", "false")
     shoot(page, shots, "07-editor-conflict")

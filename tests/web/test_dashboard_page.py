@@ -268,7 +268,7 @@ def test_a_month_by_hand(usage_site: UsageSite, manager_page: tuple[Any, list[st
     assert _row(page, ".source-table", "会議室機器")[1:4] == ["180.0 時間", "23.4%", "120 件"]
     assert _row(page, ".source-table", "API")[1:4] == ["90.0 時間", "11.7%", "45 件"]
     assert _row(page, ".kind-table", "会議")[1:] == ["500.0 時間", "64.9%", "125 件", "240.0 分"]
-    assert _row(page, ".kind-table", "交渉")[1:4] == ["0.5 時間", "0.1%", "1 件"]  # the 4/1 00:10 recording
+    assert _row(page, ".kind-table", "交渉")[1:4] == ["30 分", "0.1%", "1 件"]  # the 4/1 00:10 recording, in minutes
     assert _row(page, ".kind-table", "電話")[1] == "90.0 時間"
     assert _row(page, ".kind-table", "面談")[1] == "180.0 時間"
 

@@ -2,7 +2,7 @@
 // retrying by itself after network trouble, waiting for the clerk when signed out or refused, and
 // stopping for good when someone else saved first (a 409 conflict): their version is never
 // overwritten. Exports (Word, …) save first, so the file holds what is on the screen.
-import { announce, api, errorText, formatClock, formatTime, h, loginUrl, offerBlob, saveDownload, warnBeforeLeaving } from "./common.js";
+import { announce, api, errorText, formatClock, formatTime, h, loginUrl, offerBlob, people, saveDownload, warnBeforeLeaving } from "./common.js";
 import * as T from "./transcript-model.js";
 
 const SAVE_IDLE_MS = 1500; // save this long after the last change …
@@ -112,22 +112,42 @@ export function createSave(ed) {
     saveTimer = setTimeout(() => saveNow(), state.retryMs);
   }
 
-  function enterConflict() {
+  /** Who saved the newest version: 「別のタブで」 when it was this clerk, else the person by name. */
+  async function whoSavedFirst() {
+    try {
+      const [revisions, names] = await Promise.all([api(`${ed.base}/minutes/revisions`, { redirectOn401: false }), people()]);
+      const last = revisions[revisions.length - 1];
+      if (!last || last.author_id == null) return "";
+      if (last.author_id === ed.data.me) return "mine";
+      return names.users[String(last.author_id)] || "";
+    } catch {
+      return "";
+    }
+  }
+
+  async function enterConflict() {
     state.conflict = true;
     clearTimeout(saveTimer);
     setSaveState("conflict", "保存を止めています");
     ed.view.setEditable();
+    const who = await whoSavedFirst();
+    const headline =
+      who === "mine"
+        ? "別のタブ(または別の画面)で、あなたがこの記録を先に保存しました。"
+        : who
+          ? `${who}さんがこの記録を先に保存しました。`
+          : "他の人がこの記録を先に保存しました。";
     ed.view.showBanner(
       "error",
       "conflict",
-      h("strong", {}, "他の人がこの記録を先に保存しました。"),
+      h("strong", {}, headline),
       " 上書きしないよう、この画面の変更は保存していません(この画面には残っています)。",
       "最新の版を読み込んでから編集を続けてください。必要なら先に自分の編集内容を控えてください。",
       h("br"),
       h("button", { class: "btn btn-small btn-primary", type: "button", onclick: reloadLatest }, "最新の版を読み込む"),
       h("button", { class: "btn btn-small", type: "button", onclick: downloadMine }, "自分の編集内容をテキストで保存"),
     );
-    announce("他の人が先に保存したため、保存を止めました。");
+    announce(`${headline}保存を止めました。`);
   }
 
   async function reloadLatest() {

@@ -166,6 +166,8 @@ async function loadFields(revision) {
 
 async function fetchView(method = "GET") {
   const response = await api(BASE, { method, raw: true });
+  // 204: no copy yet (or no transcript yet), a state named in a header rather than an error.
+  if (response.status === 204) throw new ApiError(204, "", response.headers.get("X-Kiroku-State") || "no_publication");
   const view = await response.json();
   return { view, etag: response.headers.get("ETag") || `"p${view.revision}"` };
 }

@@ -100,6 +100,13 @@ function renderEntry(entry) {
     value: stem(entry.file.name),
     "aria-describedby": statusId,
   });
+  // Each file has its own kind (a meeting uploaded beside a call stays a meeting): it follows the
+  // form's 記録の種類 until the clerk picks one for this file.
+  entry.kind = h(
+    "select",
+    { id: `kind-${entry.id}`, onchange: () => (entry.kindChosen = true) },
+    kindChoices().map(([value, label]) => h("option", { value, selected: value === kind() }, label)),
+  );
   entry.bar = h("progress", { max: 100, value: 0, "aria-label": `${entry.file.name} の進み具合` });
   entry.statusText = h("span", { id: statusId, class: "file-status", role: "status" });
   entry.remove = h(
@@ -123,7 +130,12 @@ function renderEntry(entry) {
       h("span", { class: "file-size" }, formatBytes(entry.file.size)),
       entry.remove,
     ),
-    h("div", { class: "field file-title" }, h("label", { for: titleId }, "タイトル"), entry.title),
+    h(
+      "div",
+      { class: "file-fields" },
+      h("div", { class: "field file-title" }, h("label", { for: titleId }, "タイトル"), entry.title),
+      h("div", { class: "field file-kind" }, h("label", { for: `kind-${entry.id}` }, "種類"), entry.kind),
+    ),
     h("div", { class: "file-progress" }, entry.bar, entry.statusText, entry.action),
   );
   paint(entry);
@@ -152,6 +164,8 @@ function paint(entry, text) {
   entry.bar.hidden = entry.state === "invalid";
   entry.title.parentElement.hidden = entry.state === "invalid";
   entry.title.disabled = entry.state !== "ready" && entry.state !== "error";
+  entry.kind.disabled = entry.title.disabled;
+  entry.kind.parentElement.hidden = entry.state === "invalid";
   entry.remove.hidden = !["ready", "invalid", "error", "done", "failed", "canceled"].includes(entry.state);
   entry.action.replaceChildren();
   if (entry.state === "uploading") {
@@ -217,8 +231,14 @@ function kind() {
   return form.querySelector('input[name="kind"]:checked')?.value || "meeting";
 }
 
+/** [value, label] of each kind the form offers. */
+function kindChoices() {
+  return [...form.querySelectorAll('input[name="kind"]')].map((radio) => [radio.value, radio.parentElement.textContent.trim()]);
+}
+
 for (const radio of form.querySelectorAll('input[name="kind"]')) {
   radio.addEventListener("change", () => {
+    for (const entry of entries) if (!entry.kindChosen && !entry.kind.disabled) entry.kind.value = kind();
     heldAtLabel.textContent = HELD_AT_LABELS[kind()] || "日時";
     for (const block of form.querySelectorAll(".kind-fields")) block.hidden = block.dataset.kind !== kind();
   });
@@ -257,14 +277,15 @@ async function loadDictionaries() {
 
 function formFor(entry) {
   const data = new FormData();
-  data.append("kind", kind());
+  const fileKind = entry.kind.value || kind();
+  data.append("kind", fileKind);
   data.append("title", entry.title.value.trim());
   const heldAt = form.elements.held_at.value;
   if (heldAt) data.append("held_at", heldAt);
   // The chosen kind's fields: 場所 and 出席者 as their own form fields (the list and search show
   // them), the others as one JSON object (service.records.fields).
   const fields = {};
-  for (const input of form.querySelectorAll(`.kind-fields[data-kind="${kind()}"] [data-key]`)) {
+  for (const input of form.querySelectorAll(`.kind-fields[data-kind="${fileKind}"] [data-key]`)) {
     const value = input.value.trim();
     if (!value) continue;
     if (input.dataset.key === "place" || input.dataset.key === "attendees") data.append(input.dataset.key, value);

@@ -74,9 +74,13 @@ function finite(value) {
 const orZero = (value) => finite(value) ?? 0;
 const dash = "—";
 
+/** 12.5 時間; under an hour in minutes (25 分), where 0.4 時間 would hide what was used. */
 function fmtHours(value) {
   const n = finite(value);
-  return n === null ? dash : `${oneDecimal.format(n)} 時間`;
+  if (n === null) return dash;
+  const minutes = Math.round(n * 60);
+  if (n > 0 && minutes < 60) return `${whole.format(Math.max(1, minutes))} 分`;
+  return `${oneDecimal.format(n)} 時間`;
 }
 
 /** A target such as 1,870 時間 (no ".0" on a whole number). */
