@@ -30,7 +30,6 @@ from api.upload_route import UploadRoute
 from service import recordings, revisions
 from service.access import MAX_ID, visible_recording
 from service.errors import ServiceError
-from service.errors import ServiceError
 from service.exports import MEDIA_TYPES, ExportOptions
 from service.jobs import latest_job
 from service.minutes import MINUTES_BODY_DOC, etag
