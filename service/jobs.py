@@ -16,6 +16,8 @@ from transcriber.audio import AudioInfo
 
 log = logging.getLogger(__name__)
 
+ACTIVE_STATUSES = (JobStatus.queued, JobStatus.running)
+
 
 def store_recording(
     db: Session,
@@ -102,16 +104,29 @@ def latest_job(db: Session, recording_id: int) -> Job | None:
 
 
 def cancel(db: Session, job: Job) -> Job:
-    """Queued: canceled at once. Running: flagged; the worker stops at its next progress report."""
+    """Queued: canceled at once. Running: flagged; the worker stops at its next progress report, and
+    a worker that finishes meanwhile does not store its result (``worker.runner`` re-checks the flag)."""
+    mark_canceled(job)
+    db.add(job)
+    db.commit()
+    db.refresh(job)
+    return job
+
+
+def mark_canceled(job: Job) -> None:
+    """``cancel`` without the commit, for a caller that changes more in the same transaction."""
     if job.status == JobStatus.queued:
         job.status = JobStatus.canceled
         job.finished_at = utcnow()
     elif job.status == JobStatus.running:
         job.cancel_requested = True
-    db.add(job)
-    db.commit()
-    db.refresh(job)
-    return job
+
+
+def lock_active_jobs(db: Session, recording_id: int) -> list[Job]:
+    """The recording's queued or running jobs, their rows locked until the commit (PostgreSQL; SQLite
+    serialises writers anyway). Taken before the recording's row, in the order the worker takes them."""
+    query = select(Job).where(Job.recording_id == recording_id, col(Job.status).in_(ACTIVE_STATUSES))
+    return list(db.exec(query.order_by(col(Job.id)).with_for_update()).all())
 
 
 def job_view(job: Job | None) -> dict[str, Any]:

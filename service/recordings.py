@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from service.access import Caller, audit, valid_id
 from service.clock import TOKYO
 from service.errors import ServiceError, not_found
 from service.exports import MEDIA_TYPES, ExportOptions, export
-from service.jobs import cancel, job_view, latest_job, queue_relabel, store_recording
+from service.jobs import cancel, job_view, latest_job, lock_active_jobs, mark_canceled, queue_relabel, store_recording
 from service.minutes import Minutes, unsafe_character
 from service.models import (
     AuditEvent,
@@ -31,14 +32,16 @@ from service.models import (
     Recording,
     Role,
     Source,
+    TermProposal,
     TranscriptRecord,
+    UploadSession,
     utcnow,
 )
 from service.records.fields import KNOWN_KEYS, MAX_FIELD, OTHER_LABELS
 from service.records.naming import record_filename
 from service.records.templates import template_for
 from service.revisions import minutes_now, not_ready
-from service.search import index_recording
+from service.search import remove_from_index
 from service.settings import get_settings
 from service.storage import original_name, probe_upload, remove_audio, stream_to_file, uploads_dir
 
@@ -248,26 +251,48 @@ def relabel_speakers(
 
 
 def delete_recording(db: Session, caller: Caller, recording: Recording, *, ip: str) -> None:
-    """Audio, transcript, minutes and publication copy go; the emptied row stays, so the usage
-    ledger and the audit trail keep their reference."""
+    """Everything the recording holds goes, in one transaction: audio, transcript, minutes and their
+    revisions, the publication copy, the search index, the device upload's description (title, file
+    name), term proposals still open; a running job is canceled and its worker stores nothing.
+
+    The emptied row stays, so the usage ledger and the audit trail keep their reference (a device
+    sending the recording again is answered with it, not with a new one)."""
     recording_id = recording.id
     assert recording_id is not None
-    job = latest_job(db, recording_id)
-    if job is not None and job.status in ACTIVE:
-        cancel(db, job)
-    remove_audio(get_settings().resolved_storage(), recording.audio_path)
-    for stored in db.exec(select(TranscriptRecord).where(TranscriptRecord.recording_id == recording_id)).all():
-        db.delete(stored)
-    for revision in db.exec(select(MinutesRevision).where(MinutesRevision.recording_id == recording_id)).all():
-        db.delete(revision)
-    for copy in db.exec(select(PublicationCopy).where(PublicationCopy.recording_id == recording_id)).all():
-        db.delete(copy)  # the publication copy holds the masked text
-    recording.audio_path, recording.audio_deleted_at, recording.deleted_at = None, utcnow(), utcnow()
-    recording.title, recording.place, recording.attendees, recording.original_filename = "(削除済み)", "", "", ""
-    db.add(recording)
+    # Job rows first, then the recording's: the order the worker's store takes them in.
+    for job in lock_active_jobs(db, recording_id):
+        mark_canceled(job)
+        db.add(job)
+    fresh = select(Recording).where(Recording.id == recording_id).with_for_update()
+    locked = db.exec(fresh.execution_options(populate_existing=True)).one()
+    audio_path = locked.audio_path
+    for table in (TranscriptRecord, MinutesRevision, PublicationCopy):  # the copy holds the masked text
+        db.execute(delete(table).where(col(table.recording_id) == recording_id))
+    remove_from_index(db, recording_id)
+    _forget_proposals(db, recording_id)
+    storage = get_settings().resolved_storage()
+    for upload in db.exec(select(UploadSession).where(UploadSession.recording_id == recording_id)).all():
+        upload.meta = {}  # the device's title and file name; the row itself answers a repeated upload
+        db.add(upload)
+    locked.audio_path, locked.audio_deleted_at, locked.deleted_at = None, utcnow(), utcnow()
+    locked.title, locked.place, locked.attendees, locked.original_filename = "(削除済み)", "", "", ""
+    db.add(locked)
     audit(db, "recording.delete", caller=caller, recording_id=recording_id, ip=ip, commit=False)
     db.commit()
-    index_recording(db, recording_id)  # out of the search index too
+    # The file after the rows: a failed commit leaves the recording whole, never without its audio.
+    remove_audio(storage, audio_path)
+
+
+def _forget_proposals(db: Session, recording_id: int) -> None:
+    """Open and rejected proposals quote the recording's words: they go. An accepted one is in a
+    dictionary now; it stays, without its place in the recording."""
+    proposals = db.exec(select(TermProposal).where(TermProposal.recording_id == recording_id)).all()
+    for proposal in proposals:
+        if proposal.status == "accepted":
+            proposal.recording_id, proposal.segment, proposal.start, proposal.end = None, None, None, None
+            db.add(proposal)
+        else:
+            db.delete(proposal)
 
 
 def read_transcript(db: Session, caller: Caller, recording: Recording, *, ip: str) -> dict[str, Any]:

@@ -279,17 +279,28 @@ def _remove(db: Session, recording_id: int) -> None:
     db.execute(delete(SearchDocument).where(col(SearchDocument.recording_id) == recording_id))
 
 
-def _index(db: Session, recording_id: int) -> None:
-    # Lock the recording (PostgreSQL): two saves at once index one after the other, the later last.
-    recording = db.exec(select(Recording).where(Recording.id == recording_id).with_for_update()).first()
+def remove_from_index(db: Session, recording_id: int) -> None:
+    """Take a recording out of the index within the caller's transaction (a deletion commits it)."""
     _remove(db, recording_id)
+
+
+def _index(db: Session, recording_id: int) -> None:
+    # The recording is read under a lock, so a deletion committed meanwhile is seen (read before it,
+    # a recording just deleted would be indexed again). PostgreSQL: its row lock, which also makes two
+    # saves at once index one after the other. SQLite has no row locks: the removal takes its write
+    # lock first.
+    sqlite = _is_sqlite(db)
+    if sqlite:
+        _remove(db, recording_id)
+    recording = db.exec(select(Recording).where(Recording.id == recording_id).with_for_update()).first()
+    if not sqlite:
+        _remove(db, recording_id)
     current = None if recording is None or recording.deleted_at is not None else current_minutes(db, recording)
     if recording is None or current is None:
         db.commit()
         return
     number, body = current
     rows = _rows(body)
-    sqlite = _is_sqlite(db)
     grams = sorted({g for row in rows for g in bigrams(row.norm)})
     db.add(
         SearchDocument(

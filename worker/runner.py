@@ -262,6 +262,18 @@ def run_job(
     return _store(engine, job_id, token, transcript, time.monotonic() - started, config)
 
 
+def _not_stored(engine: Engine, job_id: int, token: str) -> JobStatus | None:
+    """Why the fence held: canceled or deleted meanwhile (the job ends canceled), or another worker's now."""
+    with Session(engine) as db:
+        job = db.get(Job, job_id)
+        if job is None or job.worker != token or job.status != JobStatus.running:
+            log.warning("job %s was re-queued while this worker ran it; its result is dropped", job_id)
+            return None
+    log.info("job %s was canceled or its recording deleted while it ran; nothing stored", job_id)
+    _finish(engine, job_id, token, JobStatus.canceled)
+    return JobStatus.canceled
+
+
 def _store(
     engine: Engine, job_id: int, token: str, transcript: Transcript, seconds: float, config: RunnerConfig
 ) -> JobStatus | None:
@@ -270,10 +282,24 @@ def _store(
     A relabel records no usage (nothing was recognised) and gives way to minutes saved meanwhile:
     the clerks edited them from the old speakers, and revision 0 must stay what they started from."""
     with Session(engine) as db:
+        # The fence and the end state in one conditional update, the transaction's first statement:
+        # still this worker's, not canceled, the recording not deleted. It locks the job row (SQLite:
+        # the database) until the commit, so a cancel or a deletion lands wholly before it (nothing is
+        # stored) or wholly after it (and removes what was stored).
+        live = select(Recording.id).where(
+            col(Recording.id) == col(Job.recording_id), col(Recording.deleted_at).is_(None)
+        )
+        done = db.connection().execute(
+            update(Job)
+            .where(*_fenced(job_id, token), col(Job.cancel_requested).is_(False), live.exists())
+            .values(status=JobStatus.succeeded, stage="done", progress=1.0, finished_at=utcnow())
+        )
+        if not done.rowcount:
+            db.rollback()
+            return _not_stored(engine, job_id, token)
         job = db.get(Job, job_id)
-        if job is None or job.worker != token or job.status != JobStatus.running:
-            return None
-        recording = db.get(Recording, job.recording_id)
+        assert job is not None
+        recording = db.exec(select(Recording).where(Recording.id == job.recording_id).with_for_update()).first()
         assert recording is not None and recording.id is not None
         relabeling = job.kind == JobKind.relabel
         if relabeling:
@@ -299,8 +325,6 @@ def _store(
         usage = new_usage_record(recording, transcript.model or config.model_name, seconds)
         counted = False if relabeling else add_usage_once(db, usage)
         recording.machine_chars = len(transcript.text)
-        job.status, job.stage, job.progress, job.finished_at = JobStatus.succeeded, "done", 1.0, utcnow()
-        db.add(job)
         db.commit()
         index_recording(db, job.recording_id)  # full-text search; never raises
         if counted:
