@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api.errors import handle_service_error
+from api.guard import BodyGuard
 from api.routes import (
     admin,
     auth,
@@ -61,15 +63,19 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
         if stop is not None:
             stop.set()
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts served from the package, not a CDN (closed networks).
+    app = FastAPIOffline(
         title="kiroku API",
         description="音声から議事録を作る kiroku の REST API。",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         version="1",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.add_exception_handler(ServiceError, handle_service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Credentials and size of a body are checked before it is read (inside the request counter).
+    app.add_middleware(BodyGuard)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

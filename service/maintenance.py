@@ -3,6 +3,7 @@
 - re-queue running jobs whose worker stopped beating (killed, powered off);
 - re-send queued jobs the broker may have lost (a message sent while the broker was down);
 - delete audio past the retention period (transcripts and minutes stay);
+- delete login failures past their window and expired sessions;
 - delete resumable uploads abandoned half-way (no byte received for days), with their partial files.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from service.db import engine_for
+from service.logins import purge_login_records
 from service.models import Job, JobStatus, Recording, UploadSession, utcnow
 from service.queue import enqueue
 from service.settings import ServiceSettings, get_settings
@@ -39,6 +41,7 @@ class Upkeep:
     resend_after_seconds: float = 300.0
     # The entry points give it (from_settings); left out, the process's settings' (as tests do).
     abandoned_upload_days: float = field(default_factory=lambda: get_settings().abandoned_upload_days)
+    login_window_minutes: float = field(default_factory=lambda: get_settings().login_window_minutes)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Upkeep:
@@ -47,6 +50,7 @@ class Upkeep:
             retention_days=settings.retention_days,
             storage=settings.resolved_storage(),
             abandoned_upload_days=settings.abandoned_upload_days,
+            login_window_minutes=settings.login_window_minutes,
         )
 
 
@@ -189,6 +193,7 @@ def run_once(engine: Engine, upkeep: Upkeep) -> None:
     resend_queued(engine, upkeep.resend_after_seconds)
     purge_expired_audio(engine, upkeep.storage, upkeep.retention_days)
     purge_abandoned_uploads(engine, upkeep.storage, upkeep.abandoned_upload_days)
+    purge_login_records(engine, upkeep.login_window_minutes)
 
 
 def start_loop(engine: Engine, upkeep: Upkeep, every: float) -> threading.Event:

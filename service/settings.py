@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 
@@ -39,8 +40,19 @@ class ServiceSettings(EngineSettings):
     session_hours: float = 12.0
     # API tokens are refused after this many days (the admin console and `kiroku token add --days`).
     api_token_days: float = Field(default=365.0, gt=0, le=3660)
-    login_max_failures: int = 5
-    login_window_minutes: float = 15.0
+    login_max_failures: int = 5  # wrong passwords for one name from one client before it is slowed
+    login_window_minutes: float = 15.0  # failures older than this are forgotten
+    # Then each further try waits twice as long as the one before, from this delay up to the window.
+    login_delay_seconds: float = Field(default=30.0, gt=0)
+    # Wrong passwords from one client over all names (spraying) before that client is slowed too.
+    login_client_max_failures: int = Field(default=30, ge=1)
+    # Password checks at once (argon2 takes 64 MiB each); more wait this long, then get 503.
+    login_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    login_hash_wait_seconds: float = Field(default=5.0, ge=0)
+    # Any request body but uploads, minutes and CSV imports (those have their own limits).
+    max_json_bytes: int = Field(default=2 * 1024**2, ge=1024)
+    # Who may read /metrics and /readyz: "local" (this host, and admins), "anyone", or "admins".
+    monitoring: Literal["local", "anyone", "admins"] = "local"
     smtp_host: str = ""  # empty: usage alerts are shown on the dashboard only
     smtp_port: int = 25
     smtp_from: str = "kiroku@localhost"

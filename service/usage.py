@@ -31,7 +31,8 @@ def fiscal_year(moment_utc: datetime) -> int:
     return local.year if local.month >= 4 else local.year - 1
 
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Years a calendar sum can be asked for (year 0000 is no date; 9999-12 has no month after it).
+MONTH = re.compile(r"(19|20|21)\d\d-(0[1-9]|1[0-2])")
 
 
 def checked_month(value: str | None, name: str = "month") -> str:
@@ -39,7 +40,7 @@ def checked_month(value: str | None, name: str = "month") -> str:
     if value is None:
         return tokyo_month(utcnow())
     if not MONTH.fullmatch(value):
-        raise ServiceError(422, name, f"{name} は YYYY-MM の形式で指定してください。")
+        raise ServiceError(422, name, f"{name} は YYYY-MM の形式(1900〜2199 年)で指定してください。")
     return value
 
 

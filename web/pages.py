@@ -65,6 +65,17 @@ def render(template: str, caller: Caller | None, db: Session, **context: Any) ->
     return _templates.get_template(template).render(user=user, **context)
 
 
+ERROR_TEMPLATES = {404: "not_found.html", 403: "forbidden.html"}
+
+
+def render_error_page(
+    status: int, caller: Caller | None, db: Session, *, heading: str | None = None, message: str | None = None
+) -> str:
+    """The Japanese page for a page request that is refused: 404 (no such page or record) or 403
+    (not allowed). ``heading``/``message`` replace the general wording (e.g. 記録が見つかりません)."""
+    return render(ERROR_TEMPLATES[status], caller, db, page="", heading=heading, message=message)
+
+
 def recording_context(recording: Recording) -> dict[str, Any]:
     """What a page about one recording shows in its header."""
     return {

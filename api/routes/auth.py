@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
-from sqlmodel import col, func, select
+from sqlmodel import select
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller, DbSession, client_ip, end_session, start_session
 from api.schemas.auth import LoggedIn, Me
+from service import logins
 from service.access import Caller, audit
 from service.accounts import AccountError, set_password
 from service.errors import ServiceError
-from service.models import Department, LoginFailure, User, utcnow
-from service.security import token_digest, verify_password
+from service.models import Department, User
+from service.security import PASSWORDS, token_digest, verify_password
 from service.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -25,28 +26,36 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
 
 
-@router.post("/login", response_model=LoggedIn, summary="ログイン (セッション Cookie を発行)")
+@router.post(
+    "/login",
+    response_model=LoggedIn,
+    summary="ログイン (セッション Cookie を発行)",
+    responses={
+        429: {"description": "失敗が続いたため待ち時間中 (Retry-After)"},
+        503: {"description": "ログインが混み合っています (Retry-After)"},
+    },
+)
 def login(credentials: Credentials, request: Request, response: Response, db: DbSession) -> LoggedIn:
+    """Wrong passwords slow this client down for this name (and, many names over, for all names);
+    see ``service.logins``. The account's owner elsewhere is never locked out."""
     settings = get_settings()
-    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = db.exec(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == credentials.username, col(LoginFailure.at) >= window_start)
-    ).one()
-    if failures >= settings.login_max_failures:
-        minutes = round(settings.login_window_minutes)
+    client = client_ip(request)
+    wait = logins.wait_seconds(db, settings, credentials.username, client)
+    if wait:
         raise ServiceError(
             429,
             "locked",
-            f"ログインの失敗が続いたため一時的にロックしています。{minutes}分ほど待ってから再度お試しください。",
-            {"Retry-After": str(int(settings.login_window_minutes * 60))},
+            f"ログインの失敗が続いたため、しばらくお待ちください。{_after(wait)}後に再度お試しください。",
+            {"Retry-After": str(wait)},
         )
+    PASSWORDS.configure(settings.login_hash_concurrency, settings.login_hash_wait_seconds)
     user = db.exec(select(User).where(User.name == credentials.username)).first()
     ok = verify_password(user.password_hash if user else None, credentials.password)
     if user is None or not ok or not user.active:
-        db.add(LoginFailure(username=credentials.username, ip=client_ip(request)))
-        db.commit()
+        logins.record_failure(db, credentials.username, client)
+        # The name tried is not kept when it is no account's: it may be a password typed in the wrong box.
+        known = Caller(user, "session") if user is not None else None
+        audit(db, "auth.login_failed", caller=known, detail="" if known else "unknown name", ip=client)
         raise ServiceError(401, "bad_credentials", "ユーザー名またはパスワードが違います。")
     token, csrf = start_session(db, user, settings.session_hours)
     max_age = int(settings.session_hours * 3600)
@@ -59,6 +68,10 @@ def login(credentials: Credentials, request: Request, response: Response, db: Db
     )
     audit(db, "auth.login", caller=Caller(user, "session"), ip=client_ip(request))
     return LoggedIn(user=Me.of(user, db.get(Department, user.department_id)), csrf_token=csrf)
+
+
+def _after(seconds: int) -> str:
+    return f"{math.ceil(seconds / 60)}分" if seconds >= 60 else f"{seconds}秒"
 
 
 @router.post("/logout", status_code=204, summary="ログアウト")

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.types import Scope
 
+from api import page_errors
 from api.auth import current_caller
 from service.access import Caller, visible_recording
 from service.db import session_scope
@@ -27,6 +28,7 @@ from web.pages import PAGE_HEADERS, STATIC, people, recording_context, render, s
 
 DbSession = Annotated[Session, Depends(session_scope)]
 router = APIRouter(include_in_schema=False)
+RECORD_GONE = "削除されたか、表示する権限がありません。"
 
 
 class Assets(StaticFiles):
@@ -95,7 +97,7 @@ def _recording_page(recording_id: int, request: Request, db: Session, template: 
     try:
         recording = visible_recording(db, caller, recording_id)
     except ServiceError:
-        return _page("not_found.html", caller, db, status=404, page="")
+        return page_errors.error_page(404, caller, db, heading="記録が見つかりません", message=RECORD_GONE)
     return _page(template, caller, db, page=page, **recording_context(recording))
 
 
@@ -150,3 +152,4 @@ def mount(app: FastAPI) -> None:
     """Add the page routes and static assets to ``app``."""
     app.mount("/static", Assets(directory=STATIC), name="static")
     app.include_router(router)
+    page_errors.install(app)  # unknown pages: the Japanese 404 page, not JSON

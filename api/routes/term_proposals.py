@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentCaller, DbSession, client_ip
 from api.schemas.term_proposals import AcceptedProposal, DictionaryRef, ProposalList, ProposalOut, ProposalStats
 from service import feedback
-from service.access import visible_recording
+from service.access import MAX_ID, visible_recording
 
 router = APIRouter(tags=["term proposals"])
 P = "/api/v1/term-proposals"
@@ -25,9 +25,9 @@ class ProposalIn(BaseModel):
     after: str = Field(min_length=1, max_length=200, description="正しい表記 (例: 放出)")
     reading: str | None = Field(default=None, max_length=400, description="読み (省略時は認識された表記の読み)")
     category: str = Field(default="", max_length=100)
-    segment: int | None = Field(default=None, ge=0, description="発言の番号")
-    start: int | None = Field(default=None, ge=0, description="発言中の文字位置 (開始)")
-    end: int | None = Field(default=None, ge=0, description="発言中の文字位置 (終了)")
+    segment: int | None = Field(default=None, ge=0, le=MAX_ID, description="発言の番号")
+    start: int | None = Field(default=None, ge=0, le=MAX_ID, description="発言中の文字位置 (開始)")
+    end: int | None = Field(default=None, ge=0, le=MAX_ID, description="発言中の文字位置 (終了)")
 
 
 class AcceptIn(BaseModel):
@@ -60,7 +60,7 @@ def list_proposals(
     caller: CurrentCaller,
     status: feedback.Status | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> ProposalList:
     rows = feedback.list_proposals(db, caller, status, limit, offset)
     names = feedback.proposer_names(db, rows)

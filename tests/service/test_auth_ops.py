@@ -19,7 +19,7 @@ def test_five_failures_lock_the_name_but_not_others(world: World) -> None:
         response = client.post("/api/v1/auth/login", json={"username": "clerk_kita", "password": "wrong"})
         assert response.status_code == 401 and "違います" in response.json()["detail"]
     locked = client.post("/api/v1/auth/login", json={"username": "clerk_kita", "password": PASSWORD})
-    assert locked.status_code == 429 and "ロック" in locked.json()["detail"] and "Retry-After" in locked.headers
+    assert locked.status_code == 429 and "お待ちください" in locked.json()["detail"] and "Retry-After" in locked.headers
     assert world.client("clerk_zaisei").get("/api/v1/auth/me").status_code == 200
 
 
