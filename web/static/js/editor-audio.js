@@ -1,7 +1,10 @@
 // The recording's player in the editor: play and pause, 5-second skips, the speed (kept in this
 // browser), seeking to an utterance, marking the utterance being played and following it down the
-// page ("再生中の発言を追う") without pulling the view away from a row the clerk is editing.
-import { announce } from "./common.js";
+// page ("再生中の発言を追う") without pulling the view away from a row the clerk is editing. While it
+// plays, the word being heard is highlighted (a CSS custom highlight: no change to the text's DOM,
+// so typing and the caret are untouched) and, when following, kept in view.
+import { HIGHLIGHTS, announce } from "./common.js";
+import { rangeFor } from "./editor-view.js";
 import * as T from "./transcript-model.js";
 
 const SPEED_KEY = "kiroku:speed";
@@ -63,21 +66,78 @@ export function createAudio(ed) {
     }
   }
 
-  function follow(seg, previousUid) {
-    if (!els.follow.checked) return;
-    const row = state.rows.get(seg.uid);
-    if (!row) return;
-    // Never pull the view away from a row the clerk is editing (other than the one just played).
+  /** Whether following may move the view now: never away from a row the clerk is editing. */
+  function mayFollow(seg, previousUid) {
+    if (!els.follow.checked) return false;
     const editing = ed.view.segOf(document.activeElement);
-    if (editing && editing.uid !== seg.uid && editing.uid !== previousUid && els.transcript.contains(document.activeElement)) {
-      return;
-    }
+    return !(editing && editing.uid !== seg.uid && editing.uid !== previousUid && els.transcript.contains(document.activeElement));
+  }
+
+  function follow(seg, previousUid) {
+    const row = state.rows.get(seg.uid);
+    if (!row || !mayFollow(seg, previousUid)) return;
     ed.view.scrollIntoViewIfNeeded(row, "center");
   }
 
+  // --- the word being played --------------------------------------------------------------------
+
+  let frame = 0;
+  let wordKey = "";
+
+  /** The word of the playing utterance under the play head, or null. */
+  function wordAt(seg, time) {
+    for (const s of T.wordSpans(seg)) {
+      if (Number(s.word.start) <= time && time < Number(s.word.end)) return s;
+    }
+    return null;
+  }
+
+  function markWord() {
+    frame = 0;
+    const began = performance.now();
+    updatePlaying(false);
+    const seg = state.byUid.get(state.playingUid);
+    const found = seg ? wordAt(seg, audio.currentTime) : null;
+    const key = found ? `${seg.uid}:${found.start}:${found.end}` : "";
+    if (key !== wordKey) {
+      wordKey = key;
+      els.transcript.dataset.playingWord = found ? seg.text.slice(found.start, found.end) : "";
+      const el = found && ed.view.textEl(seg);
+      if (!el) CSS.highlights.delete("playing-word");
+      else {
+        const range = rangeFor(el, found.start, found.end);
+        CSS.highlights.set("playing-word", new Highlight(range));
+        if (!audio.paused && mayFollow(seg, null)) keepInView(range);
+      }
+    }
+    const spent = performance.now() - began;
+    ed.metrics.highlightFrames = (ed.metrics.highlightFrames || 0) + 1;
+    ed.metrics.highlightTotalMs = (ed.metrics.highlightTotalMs || 0) + spent;
+    ed.metrics.highlightMaxMs = Math.max(ed.metrics.highlightMaxMs || 0, spent);
+    if (!audio.paused) frame = requestAnimationFrame(markWord);
+  }
+
+  /** A long utterance: scroll so that the word being played stays on screen, not only its row. */
+  function keepInView(range) {
+    const box = els.transcript.getBoundingClientRect();
+    const r = range.getBoundingClientRect();
+    if (!r.height) return;
+    if (r.bottom > box.bottom - 24 || r.top < box.top + 8) {
+      els.transcript.scrollBy({ top: r.top - box.top - box.height / 3 });
+    }
+  }
+
+  function startMarking() {
+    if (HIGHLIGHTS && !frame) frame = requestAnimationFrame(markWord);
+  }
+
   audio.addEventListener("timeupdate", () => updatePlaying(false));
-  audio.addEventListener("seeked", () => updatePlaying(true));
+  audio.addEventListener("seeked", () => {
+    updatePlaying(true);
+    startMarking();
+  });
   audio.addEventListener("play", () => {
+    startMarking();
     els.play.textContent = "❚❚ 一時停止";
     els.play.setAttribute("aria-label", "一時停止");
   });

@@ -208,7 +208,7 @@ export function createEdit(ed) {
     let after = el && el.contains(document.activeElement) ? (caretOffset(el, true) ?? 0) : 0;
     for (let n = 0; n <= state.segs.length; n++) {
       const seg = state.segs[index];
-      const next = T.lowConfidenceSpans(seg).find((s) => s.start >= after);
+      const next = ed.confidence.spans(seg).find((s) => s.start >= after);
       if (next) {
         view.goToSegment(seg, next.start, next.end);
         if (ed.audio.audioUsable() && els.audio.paused) ed.audio.seekTo(Number(next.word.start) || seg.start, false);

@@ -127,7 +127,7 @@ export function createView(ed) {
   function textHtml(seg) {
     const text = seg.text;
     const marks = [];
-    for (const s of T.lowConfidenceSpans(seg)) marks.push({ start: s.start, end: s.end, kind: "low" });
+    for (const s of ed.confidence.spans(seg)) marks.push({ start: s.start, end: s.end, kind: "low", degree: s.degree });
     seg.corr.forEach((c, i) => marks.push({ start: c.start, end: c.end, kind: "corr", index: i }));
     if (state.hideFillers) for (const s of T.fillerSpans(text)) marks.push({ ...s, kind: "filler" });
     seg._rendered = text;
@@ -149,7 +149,7 @@ export function createView(ed) {
         html += piece;
         continue;
       }
-      const classes = [...new Set(active.map((m) => m.kind))];
+      const classes = [...new Set(active.map((m) => (m.degree ? `low low-${m.degree}` : m.kind)))];
       const corr = active.find((m) => m.kind === "corr");
       let attrs = "";
       if (corr) {
@@ -266,7 +266,7 @@ export function createView(ed) {
 
   function updateLowCount() {
     let n = 0;
-    for (const seg of state.segs) n += T.lowConfidenceSpans(seg).length;
+    for (const seg of state.segs) n += ed.confidence.spans(seg).length;
     els.lowCount.textContent = `(${n})`;
   }
 

@@ -18,9 +18,11 @@
 //   editor-revisions.js  版の履歴
 //   editor-terms.js      辞書に追加 and the machine transcript
 //   editor-drawer.js     the side panel as a drawer on a narrow window
+//   editor-confidence.js 要確認の基準 (the slider) and how doubtful each marked word is
 // The transcript operations themselves are in transcript-model.js; 確認モード is review.js.
 import { $, announce, initLayout, pageData } from "./common.js";
 import { createAudio } from "./editor-audio.js";
+import { createConfidence } from "./editor-confidence.js";
 import { createDrawer } from "./editor-drawer.js";
 import { createEdit } from "./editor-edit.js";
 import { createFind } from "./editor-find.js";
@@ -32,14 +34,14 @@ import { createSpeakers } from "./editor-speakers.js";
 import { createTerms } from "./editor-terms.js";
 import { createView, rangeFor } from "./editor-view.js";
 import { createReview } from "./review.js";
-
-initLayout();
 import { useFillerPatterns } from "./transcript-model.js";
 
+initLayout();
+
 const DATA = pageData();
+useFillerPatterns(DATA.filler_patterns);
 const RID = DATA.id;
 
-useFillerPatterns(DATA.filler_patterns);
 const els = {
   title: $("ed-title"),
   when: $("ed-when"),
@@ -101,6 +103,7 @@ window.kirokuEditor = { metrics, ready: false };
 /** The editor's shared context: what every part is given. */
 const ed = { data: DATA, rid: RID, base: `/api/v1/recordings/${RID}`, els, state, metrics };
 ed.view = createView(ed);
+ed.confidence = createConfidence(ed);
 ed.save = createSave(ed);
 ed.loader = createLoader(ed);
 ed.popover = createPopover(els.popover);
