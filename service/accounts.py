@@ -18,8 +18,10 @@ from service.models import ApiToken, Department, Device, LoginSession, Recording
 from service.security import hash_password, new_password, new_token, token_digest
 
 # Login names: plain ASCII letters, digits and . _ @ -, so that no two names look alike on screen
-# (a full-width ｖｉｃｔｉｍ beside victim, a Cyrillic а). The API and the CLI both check with this.
-USER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
+# (a full-width ｖｉｃｔｉｍ beside victim, a Cyrillic а). They start with a letter or digit: a leading
+# - reads as an option to the CLI, and = + - @ start a formula where a name reaches a spreadsheet.
+# The API and the CLI both check with this.
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1000
 
@@ -38,7 +40,7 @@ def check_user_name(name: str) -> str:
         hint = "全角文字は使えません。" if unicodedata.normalize("NFKC", name) != name else ""
         raise AccountError(
             f"ログイン名「{name[:100]}」は使えません。{hint}"
-            "半角の英字・数字と . _ @ - だけで、100文字までにしてください。"
+            "半角の英字・数字と . _ @ - だけで (先頭は英字か数字)、100文字までにしてください。"
         )
     return name
 

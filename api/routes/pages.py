@@ -150,6 +150,9 @@ def people_names(request: Request, db: DbSession) -> Response:
 
 def mount(app: FastAPI) -> None:
     """Add the page routes and static assets to ``app``."""
+    from api.routes import admin_pages  # it builds on this module's helpers
+
     app.mount("/static", Assets(directory=STATIC), name="static")
     app.include_router(router)
+    app.include_router(admin_pages.router)
     page_errors.install(app)  # unknown pages: the Japanese 404 page, not JSON
