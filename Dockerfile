@@ -30,7 +30,7 @@ COPY web/ web/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # ---------------------------------------------------------------------------------------------
-# api: `kiroku serve --no-worker` on python:3.11-slim. Without the diarization extra (no torch):
+# api: `kiroku serve --no-worker` on python:3.11-slim. The server extra, not the diarization one (no torch):
 # the API only probes uploads and serves pages; workers do the recognition.
 FROM ${PYTHON_IMAGE} AS api
 ENV PYTHONUNBUFFERED=1 \
@@ -46,7 +46,7 @@ RUN groupadd --system --gid 10001 kiroku \
  && mkdir -p /srv/kiroku/storage \
  && chown kiroku:kiroku /srv/kiroku/storage
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --no-cache-dir /wheels/kiroku-*.whl
+    for wheel in /wheels/kiroku-*.whl; do pip install --no-cache-dir "${wheel}[server]"; done
 USER 10001:10001
 WORKDIR /var/lib/kiroku
 EXPOSE 8000

@@ -17,13 +17,14 @@ from api.routes import (
     admin,
     auth,
     dashboard,
+    devices,
     dictionaries,
     health,
     publication,
+    record_templates,
     recordings,
     search,
     term_proposals,
-    record_templates,
     uploads,
     usage,
 )
@@ -96,9 +97,10 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
         term_proposals,
         search,
         uploads,
+        devices,
         health,
+        record_templates,
     ):
         app.include_router(module.router)
-    return app
-        record_templates,
     app.include_router(record_templates.pages)  # /admin/templates (the page; its API is above)
+    return app

@@ -4,7 +4,8 @@
 - re-send queued jobs the broker may have lost (a message sent while the broker was down);
 - delete audio past the retention period (transcripts and minutes stay);
 - delete login failures past their window and expired sessions;
-- delete resumable uploads abandoned half-way (no byte received for days), with their partial files.
+- delete resumable uploads abandoned half-way (no byte received for days), with their partial files;
+- alert admins about meeting-room devices whose agent fell silent (``service.device_health``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from service.db import engine_for
+from service.device_health import alert_silent_devices
 from service.logins import purge_login_records
 from service.models import Job, JobStatus, Recording, UploadSession, utcnow
 from service.queue import enqueue
@@ -42,6 +44,8 @@ class Upkeep:
     # The entry points give it (from_settings); left out, the process's settings' (as tests do).
     abandoned_upload_days: float = field(default_factory=lambda: get_settings().abandoned_upload_days)
     login_window_minutes: float = field(default_factory=lambda: get_settings().login_window_minutes)
+    # For the silent-device alert: its threshold and the SMTP server.
+    settings: ServiceSettings = field(default_factory=get_settings)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Upkeep:
@@ -51,6 +55,7 @@ class Upkeep:
             storage=settings.resolved_storage(),
             abandoned_upload_days=settings.abandoned_upload_days,
             login_window_minutes=settings.login_window_minutes,
+            settings=settings,
         )
 
 
@@ -194,6 +199,7 @@ def run_once(engine: Engine, upkeep: Upkeep) -> None:
     purge_expired_audio(engine, upkeep.storage, upkeep.retention_days)
     purge_abandoned_uploads(engine, upkeep.storage, upkeep.abandoned_upload_days)
     purge_login_records(engine, upkeep.login_window_minutes)
+    alert_silent_devices(engine, upkeep.settings)
 
 
 def start_loop(engine: Engine, upkeep: Upkeep, every: float) -> threading.Event:

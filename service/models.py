@@ -14,26 +14,14 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
+# Roles and kinds are shared with the light install (the meeting-room agent has no SQLModel).
+from service.vocabulary import KIND_LABELS as KIND_LABELS
+from service.vocabulary import Kind as Kind
+from service.vocabulary import Role as Role
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Role(StrEnum):
-    clerk = "clerk"
-    manager = "manager"
-    admin = "admin"
-
-
-class Kind(StrEnum):
-    meeting = "meeting"
-    interview = "interview"
-    negotiation = "negotiation"
-    phone = "phone"
-
-
-# How pages, file names and the dashboard name a kind.
-KIND_LABELS = {"meeting": "会議", "interview": "面談", "negotiation": "交渉", "phone": "電話"}
 
 
 class Source(StrEnum):
@@ -112,7 +100,14 @@ class Device(SQLModel, table=True):
     key_hash: str = Field(index=True, unique=True, max_length=64)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
-    last_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None  # any request with the device's key
+    # The watching agent's heartbeat (``kiroku device watch``; migration 0011). A device that has sent
+    # one is expected to keep sending: silent for a day, admins are alerted (``service.device_health``).
+    heartbeat_at: datetime | None = None
+    agent_version: str | None = Field(default=None, max_length=50)
+    queue_length: int | None = None  # recordings waiting on the device to be sent
+    free_disk_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    silence_alerted_at: datetime | None = None  # the alert for the current silence; cleared by a heartbeat
 
 
 class Recording(SQLModel, table=True):

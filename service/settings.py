@@ -35,6 +35,8 @@ class ServiceSettings(EngineSettings):
     # A running job whose worker has not beaten for this long is considered dead and re-queued.
     heartbeat_seconds: float = 5.0
     stale_after_seconds: float = 30.0
+    # A meeting-room agent that has sent heartbeats and then none for this long: admins are alerted.
+    device_silent_hours: float = Field(default=24.0, gt=0)
     max_attempts: int = 3
     retry_base_seconds: float = 10.0
     session_hours: float = 12.0
