@@ -46,7 +46,8 @@ RUN groupadd --system --gid 10001 kiroku \
  && mkdir -p /srv/kiroku/storage \
  && chown kiroku:kiroku /srv/kiroku/storage
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    for wheel in /wheels/kiroku-*.whl; do pip install --no-cache-dir "${wheel}[server]"; done
+    for wheel in /wheels/kiroku-*.whl; do pip install --no-cache-dir "${wheel}[server]"; done \
+ && pip install --no-cache-dir --no-deps ginza==5.3.0 ja-ginza==5.3.0  # 公開用: docs/personal_data.md
 USER 10001:10001
 WORKDIR /var/lib/kiroku
 EXPOSE 8000

@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,diarization]'
+	# GiNZA (personal data in 公開用 copies): declares SudachiPy<0.7, runs on our 0.7.0 (docs/personal_data.md).
+	$(BIN)/python -m pip install --quiet --no-deps ginza==5.3.0 ja-ginza==5.3.0
 	touch $(STAMP)
 
 start: $(STAMP)

@@ -16,6 +16,8 @@ from kiroku.bench_cli import HELP as BENCH_HELP
 from kiroku.bench_cli import bench
 from kiroku.export_cli import HELP as EXPORT_HELP
 from kiroku.export_cli import export_command
+from kiroku.mask_cli import HELP as MASK_HELP
+from kiroku.mask_cli import mask_command
 from kiroku.output import check_writable, write_atomically
 from kiroku.service_cli import register as register_service_commands
 from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
@@ -332,6 +334,7 @@ def models_install(
 register_service_commands(app)
 app.command(help=BENCH_HELP)(bench)
 app.command(name="export", help=EXPORT_HELP)(export_command)
+app.command(name="mask", help=MASK_HELP)(mask_command)
 
 
 @app.command()

@@ -1,223 +1,42 @@
-"""公開用 (publication copy for 情報公開): candidates of personal data in Japanese text, and masking.
+"""公開用 (publication copy for 情報公開): candidates of personal data, and masking.
 
-``find_personal_data`` proposes spans; a clerk confirms, rejects or adds spans (``api.routes.publication``)
-and the export replaces every kept span by ■ of the same length. Kinds:
-
-- ``phone``: fixed and mobile numbers, with or without separators (06-6208-7111, 09012345678,
-  06(6208)7111, spoken 090の1234の5678, +81 6 …), half or full width;
-- ``mynumber``: 12-digit individual numbers (1234 5678 9012, with or without separators);
-- ``postal``: 〒530-8201 and ###-#### codes;
-- ``address``: prefecture/city/ward + town + 丁目/番地/号 or 1-2-3 (大阪市北区中之島1丁目3番20号,
-  西成区岸里1-2-3, 中之島一丁目), with the room (305号室) when given;
-- ``email``;
-- ``name``: the transcript's speaker names (田中課長 and 田中), 人名 terms of the dictionaries, and
-  names the morphological analyser (SudachiPy) tags 人名 with an honorific or title after them
-  (佐藤さん, 山田太郎様, 鈴木氏, 田中課長), a full name (山田太郎), or a proper noun with an honorific
-  (ダイキンさん), a surname introducing its bearer (中島です); common nouns with an honorific (皆さん,
-  お客様, 娘さん) and speaker names that are roles (区民, 司会) are not names, and a surname alone is
-  not one either (鶴橋 and 杭全 are places too). In the header, every item of 出席者 and 相手方 is
-  a name.
-
-Ordinary numbers are never candidates: amounts (3億4,500万円), hours (1,870時間), dates (令和7年4月1日,
-2025年), counts, percentages, times and article numbers (第9条). The patterns run on a view of the text
-with one character for one (full-width digits and letters as half-width, kanji digits as digits,
-dashes as -), so every span is an offset into the text as written.
+``service.personal_data`` proposes spans (names, addresses, birth dates, phone, individual, account and
+id numbers, e-mail addresses, car plates; each with a reason for the clerk); a clerk confirms, rejects or
+adds spans (``api.routes.publication``) and the export replaces every kept span by ■ of the same length.
+The utterances of a transcript are read as one text, so a name split by a backchannel is still found.
+Speaker labels are never candidates (they are roles or the staff's names: 財政課長, 委員A, 職員), nor
+are the labels inside header fields (「対応:」「相手:」). How detection works: docs/personal_data.md.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from dictionaries.reading import sudachi_tokenizer
-from dictionaries.text import HIRAGANA, KANJI, KATAKANA
+from service.personal_data import KINDS as KINDS
+from service.personal_data import Candidate as Candidate
+from service.personal_data import detect, detect_texts
+from service.personal_data.cues import HONORIFICS, OFFICIAL_TITLES
 
 MASK = "■"
-KINDS = ("phone", "mynumber", "postal", "address", "email", "name")
-
-HONORIFICS = ("さん", "様", "さま", "氏", "君", "くん", "ちゃん", "殿")
-OFFICIAL_TITLES = (
-    "課長代理",
-    "課長補佐",
-    "副区長",
-    "副市長",
-    "副委員長",
-    "委員長",
-    "課長",
-    "係長",
-    "部長",
-    "局長",
-    "区長",
-    "室長",
-    "所長",
-    "次長",
-    "主任",
-    "主査",
-    "主事",
-    "参事",
-    "委員",
-    "議員",
-    "議長",
-    "市長",
-    "先生",
-    "弁護士",
-)
 TITLES = OFFICIAL_TITLES + HONORIFICS  # what may follow a name
-SELF_INTRODUCTIONS = ("です", "でござい", "と申", "といい", "と言い", "でした")
 # Categories of dictionary terms whose terms are people's names.
 PERSON_CATEGORIES = ("人名", "氏名", "人物", "個人名", "person", "name")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    start: int
-    end: int
-    kind: str
-    text: str
-
-
-# --- a one-for-one view of the text for the patterns ---------------------------------------------
-
-_DASHES = "‐‑‒–—―−－﹣ｰ"
-_KANJI_DIGITS = "〇一二三四五六七八九"
-
-
-def _view(text: str) -> str:
-    out = []
-    for c in text:
-        code = ord(c)
-        if 0xFF01 <= code <= 0xFF5E:  # full-width ASCII
-            c = chr(code - 0xFEE0)
-        elif c == "\u3000":
-            c = " "
-        elif c in _DASHES:
-            c = "-"
-        elif c in _KANJI_DIGITS:
-            c = str(_KANJI_DIGITS.index(c))
-        out.append(c)
-    # ー between digits is a dash (06ー6208ー7111); elsewhere it is the long vowel of katakana words.
-    return re.sub(r"(?<=\d)ー(?=\d)", "-", "".join(out))
-
-
-_SEP = r"(?:[-\s.()（）]|の){0,2}"  # 06-6208-7111, 06 6208 7111, 06(6208)7111, 090の1234の5678
-_PHONE = re.compile(
-    rf"(?<![\d,.\-])(?:\+81{_SEP}\d{{1,4}}|\(?0\d{{1,4}}){_SEP}\d{{1,4}}{_SEP}\d{{3,4}}(?![\d,]|\.\d|-\d)"
-)
-_MYNUMBER = re.compile(
-    r"(?<![\d,.\-])\d{4}[-\s]?\d{4}[-\s]?\d{4}(?![\d,]|\.\d|-\d|\s?(?:円|人|件|時間|年|%|個|枚|回|万|億|名))"
-)
-_POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?!\d)|(?<![\d,.\-])\d{3}-\d{4}(?![\d,]|-\d)")
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-
-_NAME_CHARS = f"{HIRAGANA}{KATAKANA}{KANJI}々ヶヵー"  # kana and kanji
-_OSAKA_WARDS = [
-    "都島区",
-    "福島区",
-    "此花区",
-    "中央区",
-    "西区",
-    "港区",
-    "大正区",
-    "天王寺区",
-    "浪速区",
-    "西淀川区",
-    "淀川区",
-    "東淀川区",
-    "東成区",
-    "生野区",
-    "旭区",
-    "城東区",
-    "鶴見区",
-    "阿倍野区",
-    "住之江区",
-    "住吉区",
-    "東住吉区",
-    "平野区",
-    "西成区",
-    "北区",
-]
-
-
-def _address_pattern() -> re.Pattern[str]:
-    town = f"[{_NAME_CHARS.replace('ー', '')}ー]"
-    town = r"(?:(?![のをがはにでともへやか])" + town + r")"
-    prefecture = rf"(?:東京都|北海道|(?:京都|大阪)府|[{KANJI}]{{2,3}}県)"
-    city = rf"(?:{town}{{1,5}}?市)"
-    ward = "(?:" + "|".join(_OSAKA_WARDS) + rf"|{town}{{1,4}}?[区町村])"
-    number = r"\d{1,4}"
-    room = rf"(?:\s?の?{town}{{0,12}}?{number}号室)?"
-    chome = rf"{number}丁目(?:{number}(?:番地?|-)(?:{number})?(?:号|-{number})?)?"
-    banchi = rf"{number}番地(?:の?{number}号?)?|{number}番{number}号"
-    dashed = rf"{number}-{number}(?:-{number})?"
-    with_unit = rf"(?:{prefecture}{city}?{ward}?|{city}{ward}?|{ward}){town}{{0,12}}?(?:{chome}|{banchi}|{dashed})"
-    bare = rf"{town}{{1,12}}?(?:{chome}|{banchi})"
-    return re.compile(rf"(?:{with_unit}|(?<![{_NAME_CHARS}]){bare}){room}(?!\d|駅|線)")
-
-
-_ADDRESS = _address_pattern()
-
-
-def _spans(pattern: re.Pattern[str], view: str, text: str, kind: str) -> list[Candidate]:
-    return [Candidate(m.start(), m.end(), kind, text[m.start() : m.end()]) for m in pattern.finditer(view)]
-
-
-def _phones(view: str, text: str) -> list[Candidate]:
-    found = []
-    for match in _PHONE.finditer(view):
-        digits = re.sub(r"\D", "", match.group())
-        if match.group().startswith("+81"):
-            ok = len(digits) in (11, 12)  # 81 and the number without its leading 0
-        elif len(digits) == 11:  # mobile, IP phones, 0800
-            ok = digits.startswith(("020", "050", "060", "070", "080", "090", "0800"))
-        else:  # fixed lines (06-6208-7111) and 0120-123-456
-            ok = len(digits) == 10 and digits[1] != "0"
-        if ok:
-            start, end = match.start(), match.end()
-            if view[start] == "(" and ")" not in view[start:end]:
-                start += 1
-            found.append(Candidate(start, end, "phone", text[start:end]))
-    return found
-
-
-# --- names ---------------------------------------------------------------------------------------
-
-
 def _tokenizer() -> Any:
-    # Mode C: a full name or a proper noun as one unit. The analyser's dictionary is the one loaded for readings.
     return sudachi_tokenizer("C")
 
 
-def _is_person(pos: tuple[str, ...]) -> bool:
-    return pos[:3] == ("名詞", "固有名詞", "人名")
+def find_personal_data(text: str, names: Iterable[str] = ()) -> list[Candidate]:
+    """Candidate spans of personal data in ``text``, sorted and without overlaps.
 
-
-def _names_by_analysis(text: str) -> list[Candidate]:
-    tokens = [
-        (m.surface(), tuple(m.part_of_speech()), m.begin(), m.end(), m.is_oov()) for m in _tokenizer().tokenize(text)
-    ]
-    found: list[Candidate] = []
-    i = 0
-    while i < len(tokens):
-        surface, pos, start, end, oov = tokens[i]
-        j = i
-        while _is_person(tokens[j][1]) and j + 1 < len(tokens) and _is_person(tokens[j + 1][1]):
-            j += 1  # 山田 太郎: one name
-        end = tokens[j][3]
-        following = tokens[j + 1][0] if j + 1 < len(tokens) else ""
-        honorific = following in HONORIFICS or following.startswith(OFFICIAL_TITLES)
-        person = _is_person(pos)
-        proper = pos[:2] == ("名詞", "固有名詞") and pos[2] != "地名" and following in HONORIFICS
-        unknown = oov and following in HONORIFICS and re.fullmatch(f"[{_NAME_CHARS}]+", surface) is not None
-        full_name = person and j > i
-        # A surname alone is often a place (鶴橋, 杭全): only as a self-introduction (中島です, 中島と申します).
-        rest = text[end : end + 6]
-        alone = person and pos[3] == "姓" and rest.startswith(SELF_INTRODUCTIONS)
-        if (person and honorific) or proper or unknown or full_name or alone:
-            found.append(Candidate(start, end, "name", text[start:end]))
-        i = j + 1
-    return found
+    ``names``: known names to find wherever they occur (人名 dictionary terms and their aliases).
+    """
+    return detect(text, names)
 
 
 def name_variants(name: str) -> list[str]:
@@ -241,55 +60,6 @@ def name_variants(name: str) -> list[str]:
             add(base[: -len(title)])
             break
     return variants
-
-
-def _names_given(text: str, names: Iterable[str]) -> list[Candidate]:
-    found = []
-    for name in sorted({n for n in names if len(n) >= 2}, key=len, reverse=True):
-        start = text.find(name)
-        while start >= 0:
-            found.append(Candidate(start, start + len(name), "name", name))
-            start = text.find(name, start + len(name))
-    return found
-
-
-# --- all together --------------------------------------------------------------------------------
-
-
-def _merge(candidates: list[Candidate], text: str) -> list[Candidate]:
-    """Overlapping candidates become one span (the kind of the longest)."""
-    merged: list[Candidate] = []
-    for candidate in sorted(candidates, key=lambda c: (c.start, -(c.end - c.start))):
-        if merged and candidate.start < merged[-1].end:
-            last = merged[-1]
-            if candidate.end > last.end:
-                kind = last.kind if last.end - last.start >= candidate.end - candidate.start else candidate.kind
-                merged[-1] = Candidate(last.start, candidate.end, kind, text[last.start : candidate.end])
-            continue
-        merged.append(candidate)
-    return merged
-
-
-def find_personal_data(text: str, names: Iterable[str] = (), *, analyse_names: bool = True) -> list[Candidate]:
-    """Candidate spans of personal data in ``text``, sorted and without overlaps.
-
-    ``names``: known names to find wherever they occur (speaker names as ``name_variants`` gives them,
-    人名 dictionary terms and their aliases).
-    """
-    if not text:
-        return []
-    view = _view(text)
-    candidates = [
-        *_phones(view, text),
-        *_spans(_MYNUMBER, view, text, "mynumber"),
-        *_spans(_POSTAL, view, text, "postal"),
-        *_spans(_EMAIL, view, text, "email"),
-        *_spans(_ADDRESS, view, text, "address"),
-        *_names_given(text, names),
-    ]
-    if analyse_names:
-        candidates += _names_by_analysis(text)
-    return _merge(candidates, text)
 
 
 def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -334,25 +104,75 @@ def _common_noun(text: str) -> bool:
     return len(tokens) == 1 and tuple(tokens[0].part_of_speech()[:2]) in {("名詞", "普通名詞"), ("代名詞", "*")}
 
 
+def _is_person_name(text: str) -> bool:
+    """山本花子 is a person; 財政課長, 委員A, 区民, 職員, S1 are roles or labels."""
+    if any(text.endswith(t) for t in OFFICIAL_TITLES) or re.search(r"[A-Za-zＡ-Ｚａ-ｚ0-9０-９]$", text):
+        return False
+    tokens = list(_tokenizer().tokenize(text))
+    return any(tuple(t.part_of_speech()[:3]) == ("名詞", "固有名詞", "人名") for t in tokens) and not _common_noun(text)
+
+
 def speaker_names(body: dict[str, Any]) -> list[str]:
-    """The speakers' names (and their surnames) to look for in the text; roles (区民, 司会) are not names."""
+    """Speakers' names that are people's names (山本花子, and 山本), to look for in the text; roles and
+    titles (区民, 司会, 財政課長, 委員A) are not names, and officials named with their title (田中課長)
+    speak in their role."""
     speakers = (body.get("transcript") or {}).get("speakers") or []
-    names = [v for s in speakers if s.get("name") for v in name_variants(str(s["name"]))]
-    return [n for n in names if not _common_noun(n)]
+    labels = [str(s["name"]).strip() for s in speakers if s.get("name")]
+    people = [label for label in labels if _is_person_name(label)]
+    return [v for label in people for v in name_variants(label) if _is_person_name(v)]
 
 
 LIST_FIELDS = ("header.attendees", "header.counterpart")  # lists of people: every item is a name
-_LIST_ITEM = re.compile(r"[^、,，・/／\s]+")
+_LIST_ITEM = re.compile(r"[^、,，・/／\s:：]+")
+_FIELD_LABEL = re.compile(r"[^、,，・/／\s:：]+[:：]")  # 対応: 相手： — the label of an item, never a name
+
+
+def _list_items(text: str) -> list[Candidate]:
+    """The people of a list field (出席者, 相手方): every item but labels, titles and roles."""
+    found = []
+    labels = {k for m in _FIELD_LABEL.finditer(text) for k in range(m.start(), m.end())}
+    for m in _LIST_ITEM.finditer(text):
+        if m.start() in labels:
+            continue
+        item = m.group()
+        if (
+            _common_noun(item)
+            or any(item.endswith(t) for t in OFFICIAL_TITLES)
+            or re.fullmatch(r".*[A-Za-zＡ-Ｚ]", item)
+        ):
+            continue
+        found.append(Candidate(m.start(), m.end(), "name", item, "氏名らしい: 出席者・相手の欄"))
+    return found
+
+
+def _merge(found: list[Candidate], text: str) -> list[Candidate]:
+    merged: list[Candidate] = []
+    for c in sorted(found, key=lambda c: (c.start, -(c.end - c.start))):
+        if merged and c.start < merged[-1].end:
+            last = merged[-1]
+            if c.end > last.end:
+                merged[-1] = Candidate(last.start, c.end, last.kind, text[last.start : c.end], last.reason)
+            continue
+        merged.append(c)
+    return merged
 
 
 def candidates(target: str, text: str, names: list[str]) -> list[Candidate]:
-    """The candidates of one piece of the minutes (``minutes_fields``)."""
+    """The candidates of one header field or utterance (``minutes_fields``); speaker labels have none."""
+    if target.startswith("speaker."):
+        return []
     found = find_personal_data(text, names)
-    if target.startswith("speaker.") and not _common_noun(text):  # a speaker's name is a name as a whole
-        found = _merge([*found, Candidate(0, len(text), "name", text)], text)
-    elif target in LIST_FIELDS:
-        items = [Candidate(m.start(), m.end(), "name", m.group()) for m in _LIST_ITEM.finditer(text)]
-        found = _merge([*found, *(c for c in items if not _common_noun(c.text))], text)
+    if target in LIST_FIELDS:
+        found = _merge([*found, *_list_items(text)], text)
+    return found
+
+
+def all_candidates(fields: dict[str, str], names: list[str]) -> dict[str, list[Candidate]]:
+    """Candidates of every field: the utterances read as one text, each header field on its own."""
+    segments = [t for t in fields if t.startswith("segment.")]
+    found = {t: candidates(t, text, names) for t, text in fields.items() if not t.startswith("segment.")}
+    for target, spans in zip(segments, detect_texts([fields[t] for t in segments], names), strict=True):
+        found[target] = spans
     return found
 
 
@@ -404,8 +224,8 @@ def refresh(
     next_id = int((old or {}).get("next_id") or 1)
     previous = _keyed(old_spans, old_fields)
     spans: list[dict[str, Any]] = []
-    for target, text in fields.items():
-        for candidate in candidates(target, text, names):
+    for target, found in all_candidates(fields, names).items():
+        for candidate in found:
             spans.append(
                 {
                     "id": "",
@@ -414,6 +234,7 @@ def refresh(
                     "end": candidate.end,
                     "text": candidate.text,
                     "kind": candidate.kind,
+                    "reason": candidate.reason,
                     "source": "auto",
                     "status": "proposed",
                 }
@@ -434,7 +255,7 @@ def refresh(
             lost += 1
         else:
             spans.append(moved)
-    spans.sort(key=lambda s: (_target_order(s["target"]), s["start"]))
+    spans.sort(key=_span_order)
     return {"spans": spans, "next_id": next_id, "lost": lost}
 
 
@@ -463,9 +284,14 @@ def add_span(copy: dict[str, Any], fields: dict[str, str], target: str, start: i
         "status": "confirmed",
     }
     copy["next_id"] = next_id + 1
-    copy.setdefault("spans", []).append(span)
-    copy["spans"].sort(key=lambda s: (_target_order(s["target"]), s["start"]))
+    # Kept in order by insertion (binary search), not by sorting again: thousands of additions in one
+    # request stay O(n log n) comparisons (issue 23).
+    insort(copy.setdefault("spans", []), span, key=_span_order)
     return span
+
+
+def _span_order(span: dict[str, Any]) -> tuple[tuple[int, int, str], int]:
+    return _target_order(span["target"]), span["start"]
 
 
 def masked_spans(copy: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:

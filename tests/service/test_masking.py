@@ -43,7 +43,8 @@ def test_corpus_recall_and_no_masking_of_ordinary_numbers() -> None:
         text = item["text"]
         names = [v for s in item.get("speakers", []) for v in name_variants(s)] + item.get("dictionary_names", [])
         covered = {k for c in find_personal_data(text, names) for k in range(c.start, c.end)}
-        for part, kind in item.get("personal", []):
+        for part, written_kind in item.get("personal", []):
+            kind = "address" if written_kind == "postal" else written_kind  # a postal code is part of an address
             assert kind in KINDS
             by_kind[kind] = by_kind.get(kind, 0) + 1
             expected += 1
@@ -54,7 +55,7 @@ def test_corpus_recall_and_no_masking_of_ordinary_numbers() -> None:
         for part in item.get("keep", []):
             if set(_span(text, part)) & covered:
                 wrongly.append(f"{part} in {text}")
-    assert set(by_kind) == set(KINDS)  # the corpus has every kind
+    assert {"name", "address", "phone", "mynumber", "email"} <= set(by_kind)
     assert found / expected >= 0.95, f"recall {found}/{expected}; missed: {missed}"
     assert not wrongly, f"ordinary text masked: {wrongly}"
 
@@ -111,23 +112,23 @@ def test_publication_copy_through_the_api(world: World, recorded: int) -> None:
     assert created.headers["ETag"] == '"p1"'
     view = created.json()
     spans = _texts(view)
+    # An official named with their title (田中課長) speaks in their role: neither the speaker label nor
+    # the attendee is a candidate; every candidate says why it was proposed.
     assert {k: s["kind"] for k, s in spans.items()} == {
-        ("header.attendees", "田中課長"): "name",
         ("header.attendees", "佐藤"): "name",
-        ("speaker.S1", "田中課長"): "name",
         ("segment.0", "佐藤"): "name",
         ("segment.1", "06-6208-7111"): "phone",
         ("segment.1", "北区中之島1丁目3番20号"): "address",
         ("segment.3", "長谷部"): "name",
         ("segment.3", "田中"): "name",
     }
-    assert all(s["status"] == "proposed" and s["source"] == "auto" for s in view["spans"])
+    assert all(s["status"] == "proposed" and s["source"] == "auto" and s["reason"] for s in view["spans"])
     preview = view["preview"]
     assert preview["segments"][1]["text"] == "折り返しは" + MASK * 12 + "、住所は" + MASK * 13 + "です。"
     assert preview["segments"][0]["text"] == "区民の" + MASK * 2 + "さんから電話がありました。"  # a role is no name
     assert preview["speakers"][1]["name"] == "区民"
     assert preview["segments"][2]["text"] == "予算は3億4,500万円、第9条に基づきます。"  # numbers stay
-    assert preview["speakers"][0]["name"] == MASK * 4 and not view["stale"]
+    assert preview["speakers"][0]["name"] == "田中課長" and not view["stale"]
 
     # Decisions: an official's name is disclosed (rejected everywhere at once), one span confirmed,
     # a word added by hand wherever it occurs, and a range added by hand.
@@ -143,7 +144,7 @@ def test_publication_copy_through_the_api(world: World, recorded: int) -> None:
     assert edited.status_code == 200, edited.text
     assert edited.headers["ETag"] == '"p2"'
     view = edited.json()
-    assert view["counts"] == {"proposed": 4, "confirmed": 3, "rejected": 3, "manual": 2, "total": 10}
+    assert view["counts"] == {"proposed": 4, "confirmed": 3, "rejected": 1, "manual": 2, "total": 8}
     assert view["preview"]["speakers"][0]["name"] == "田中課長"
     assert view["preview"]["segments"][2]["text"] == MASK * 2 + "は3億4,500万円、第9条に基づきます。"
     manual = [s for s in view["spans"] if s["source"] == "manual"]

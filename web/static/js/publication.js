@@ -1,7 +1,7 @@
 // 公開用 (publication copy): the minutes with personal data masked (■■) for 情報公開.
 //
 // The copy is a list of spans over the minutes' text (header fields, speaker names, utterances); the
-// API finds candidates, the clerk confirms (隠す) or rejects (公開する) them and adds ranges by hand.
+// API finds candidates (each with its reason), the clerk confirms (隠す) or rejects (隠さない) them and adds ranges by hand.
 // Decisions are kept here until 保存 (PUT with If-Match), so the preview shows them at once and a
 // conflict with someone else's save loses nothing. The original minutes are never written from here.
 // Record text is always put in the page as text nodes, never as HTML.
@@ -34,12 +34,28 @@ const KIND_NAMES = {
   address: "住所",
   email: "メールアドレス",
   name: "氏名",
+  birthdate: "生年月日",
+  account: "口座・カード番号",
+  id: "番号(保険証など)",
+  plate: "車のナンバー",
+  other: "その他",
   manual: "手で追加",
 };
-const STATUS_NAMES = { proposed: "未確認", confirmed: "隠す", rejected: "公開する" };
+const STATUS_NAMES = { proposed: "未確認", confirmed: "隠す", rejected: "隠さない" };
 // Which look a piece of text covered by several spans takes: a mask wins over a disclosure.
 const STATUS_WEIGHT = { rejected: 0, proposed: 1, confirmed: 2 };
-const HEADER_LABELS = Object.fromEntries(DATA.header_fields || []);
+// Header fields a kind does not list (a phone call's 場所 and 対応者・相手) still get their own label.
+const OTHER_HEADER_LABELS = {
+  title: "件名",
+  place: "場所",
+  attendees: DATA.kind === "phone" ? "対応者・相手" : "出席者",
+  agenda: "議題",
+  purpose: "目的",
+  counterpart: "相手方",
+  subject: "用件",
+  response: "対応内容",
+};
+const HEADER_LABELS = { ...OTHER_HEADER_LABELS, ...Object.fromEntries(DATA.header_fields || []) };
 
 const els = {
   state: $("pub-state"),
@@ -351,7 +367,7 @@ function removeSpan(id) {
   const span = spanById(id);
   if (!span) return;
   if (span.source !== "manual") {
-    announce("自動で見つかった候補は削除できません。隠さないときは「公開する」(N キー)を押してください。");
+    announce("自動で見つかった候補は削除できません。隠さないときは「隠さない」(N キー)を押してください。");
     return;
   }
   const order = visibleSpans().map((s) => s.id);
@@ -615,7 +631,7 @@ function candidateItem(span) {
           h("kbd", { "aria-hidden": "true" }, "Del"),
         ),
       ]
-    : [choice("confirmed", "隠す", "Y"), choice("rejected", "公開する", "N")];
+    : [choice("confirmed", "隠す", "Y"), choice("rejected", "隠さない", "N")];
   return h(
     "li",
     {
@@ -623,7 +639,7 @@ function candidateItem(span) {
       id: `cand-${span.id}`,
       "data-id": span.id,
       tabindex: span.id === state.current ? "0" : "-1",
-      "aria-label": `${kind}「${span.text}」、${where}、${status}${unsaved ? "、未保存" : ""}`,
+      "aria-label": `${kind}「${span.text}」、${where}、${status}${unsaved ? "、未保存" : ""}${span.reason ? `、${span.reason}` : ""}`,
       "aria-current": span.id === state.current ? "true" : null,
     },
     h(
@@ -640,6 +656,7 @@ function candidateItem(span) {
       unsaved ? h("span", { class: "cand-unsaved" }, "未保存") : null,
       h("span", { class: "cand-actions", role: "group", "aria-label": "この候補の扱い" }, actions),
     ),
+    span.reason ? h("p", { class: "cand-reason" }, span.reason) : null,
   );
 }
 
@@ -664,7 +681,7 @@ function renderCounts() {
   els.counts.replaceChildren(
     h("span", { class: open ? "pub-count open" : "pub-count" }, `未確認 ${open} 件`),
     h("span", { class: "pub-count" }, `隠す ${count("confirmed")} 件`),
-    h("span", { class: "pub-count" }, `公開する ${count("rejected")} 件`),
+    h("span", { class: "pub-count" }, `隠さない ${count("rejected")} 件`),
     h("span", { class: "pub-count" }, `(うち手で追加 ${manual} 件)`),
   );
 }
