@@ -120,6 +120,7 @@ export function createLoader(ed) {
     if (!jumped) {
       jumped = true;
       jumpFromUrl();
+      ed.local?.offer(); // edits this browser kept from an earlier visit the server never confirmed
     }
     metrics.fetchMs = fetched - started;
     metrics.renderMs = rendered - fetched;

@@ -24,6 +24,7 @@ export function createSave(ed) {
       state.dirty = true;
       state.firstDirtyAt = performance.now();
     }
+    ed.local?.mirror(); // kept in this browser until the server confirms it
     if (state.conflict) return;
     if (!state.saving && !state.blocked) setSaveState("dirty", "未保存の変更あり");
     clearTimeout(saveTimer);
@@ -63,6 +64,7 @@ export function createSave(ed) {
         state.retryMs = 0;
         if (state.changes === changes) state.dirty = false;
         else state.firstDirtyAt = performance.now();
+        if (!state.dirty) ed.local?.confirmed();
         els.revisionLabel.textContent = `版 ${state.revision}`;
         ed.view.hideBanner("save");
         setSaveState(state.dirty ? "dirty" : "saved", state.dirty ? "未保存の変更あり" : `保存済み ${formatTime(new Date())}`);
@@ -157,6 +159,7 @@ export function createSave(ed) {
     state.blocked = "";
     ed.view.hideBanner();
     await ed.loader.load();
+    ed.local?.confirmed(); // the clerk chose the server's version over the edits on screen
     announce("最新の版を読み込みました。");
   }
 
@@ -201,5 +204,5 @@ export function createSave(ed) {
 
   warnBeforeLeaving(() => state.dirty || state.saving);
 
-  return { setSaveState, markDirty, putMinutes, saveNow, enterConflict };
+  return { setSaveState, markDirty, putMinutes, saveNow, enterConflict, minutesBody };
 }

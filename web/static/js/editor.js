@@ -19,6 +19,7 @@
 //   editor-terms.js      辞書に追加 and the machine transcript
 //   editor-drawer.js     the side panel as a drawer on a narrow window
 //   editor-confidence.js 要確認の基準 (the slider) and how doubtful each marked word is
+//   editor-local.js      unsaved edits mirrored in IndexedDB, offered back after a crash
 // The transcript operations themselves are in transcript-model.js; 確認モード is review.js.
 import { $, announce, initLayout, pageData } from "./common.js";
 import { createAudio } from "./editor-audio.js";
@@ -26,6 +27,7 @@ import { createConfidence } from "./editor-confidence.js";
 import { createDrawer } from "./editor-drawer.js";
 import { createEdit } from "./editor-edit.js";
 import { createFind } from "./editor-find.js";
+import { createLocal } from "./editor-local.js";
 import { createLoader } from "./editor-load.js";
 import { createPopover } from "./editor-popover.js";
 import { createRevisions } from "./editor-revisions.js";
@@ -114,6 +116,7 @@ ed.find = createFind(ed);
 ed.revisions = createRevisions(ed);
 ed.terms = createTerms(ed);
 ed.drawer = createDrawer();
+ed.local = createLocal(ed);
 
 const { view, audio } = ed;
 const review = createReview({
