@@ -32,6 +32,7 @@ from service.accounts import add_device
 from service.jobs import latest_job
 from service.minutes import current_minutes
 from service.models import (
+    ApiToken,
     AuditEvent,
     Department,
     Dictionary,
@@ -46,7 +47,7 @@ from service.models import (
 )
 from service.search import index_recording
 from tests.conftest import SINGLE
-from tests.service.conftest import World
+from tests.service.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +107,19 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
     "GET admin devices":        ((401, None), (403, None),         (403, None),          (200, None)),
     "POST admin devices":       ((401, 401), (403, 403),           (403, 403),           (201, 201)),
     "POST admin device revoke": ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "PATCH admin department":   ((401, None), (403, None),         (403, None),          (200, None)),
+    "POST admin dept. retire":  ((401, None), (403, None),         (403, None),          (200, None)),
+    "POST admin dept. reinstate": ((401, None), (403, None),       (403, None),          (200, None)),
+    "PATCH admin user":         ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "POST admin user password": ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "POST admin user activate": ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "GET admin tokens":         ((401, None), (403, None),         (403, None),          (200, None)),
+    "POST admin tokens":        ((401, 401), (403, 403),           (403, 403),           (201, 201)),
+    "POST admin token revoke":  ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "GET admin retention":      ((401, None), (403, None),         (403, None),          (200, None)),
+    "GET admin audit":          ((401, None), (403, None),         (403, None),          (200, None)),
+    "GET admin audit export":   ((401, None), (403, None),         (403, None),          (200, None)),
+    "POST own password":        ((401, None), (204, None),         (204, None),          (204, None)),
     "GET dictionaries":         ((401, 401), ("listed", "hidden"), ("listed", "hidden"), ("listed", "listed")),
     "POST dictionaries":        ((401, 401), (201, 403),           (201, 403),           (201, 201)),
     "POST dictionaries (city)": ((401, None), (403, None),         (403, None),          (201, None)),
@@ -158,6 +172,17 @@ AUDITED: dict[str, str] = {
     "POST admin user deactivate": "admin.user_deactivate",
     "POST admin devices": "admin.device_add",
     "POST admin device revoke": "admin.device_revoke",
+    "POST admin departments": "admin.department_add",
+    "PATCH admin department": "admin.department_rename",
+    "POST admin dept. retire": "admin.department_retire",
+    "POST admin dept. reinstate": "admin.department_reinstate",
+    "PATCH admin user": "admin.user_edit",
+    "POST admin user password": "admin.user_password_reset",
+    "POST admin user activate": "admin.user_activate",
+    "POST admin tokens": "admin.token_add",
+    "POST admin token revoke": "admin.token_revoke",
+    "GET admin audit export": "admin.audit_export",
+    "POST own password": "auth.password_change",
     "POST dictionaries": "dictionary.create",
     "POST dictionaries (city)": "dictionary.create",
     "DELETE dictionary": "dictionary.delete",
@@ -291,6 +316,22 @@ class Stage:
             assert user.id is not None
             return user.id
 
+    def add_department(self, retired: bool = False) -> int:
+        with Session(self.engine) as db:
+            department = Department(name=self.unique("新設課"), retired_at=utcnow() if retired else None)
+            db.add(department)
+            db.commit()
+            assert department.id is not None
+            return department.id
+
+    def add_token(self, department: str) -> int:
+        with Session(self.engine) as db:
+            token = ApiToken(user_id=self.add_user(department), token_hash=self.unique("hash"))
+            db.add(token)
+            db.commit()
+            assert token.id is not None
+            return token.id
+
     def add_device(self, department: str) -> int:
         with Session(self.engine) as db:
             device, _key = add_device(db, self.unique("会議室"), department)
@@ -408,6 +449,48 @@ def _new_device(stage: Stage, client: TestClient, department: str) -> tuple[Repl
 
 def _revoke(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
     return client.post(f"/api/v1/admin/devices/{stage.add_device(department)}/revoke"), None
+
+
+def _rename_department(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    path = f"/api/v1/admin/departments/{stage.add_department()}"
+    return client.patch(path, json={"name": stage.unique("改名課")}), None
+
+
+def _retire_department(retired: bool) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        verb = "reinstate" if retired else "retire"
+        return client.post(f"/api/v1/admin/departments/{stage.add_department(retired)}/{verb}"), None
+
+    return call
+
+
+def _edit_user(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    path = f"/api/v1/admin/users/{stage.add_user(department)}"
+    return client.patch(path, json={"role": "manager", "display_name": "異動後"}), None
+
+
+def _user_action(verb: str) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        return client.post(f"/api/v1/admin/users/{stage.add_user(department)}/{verb}"), None
+
+    return call
+
+
+def _new_token(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    with Session(stage.engine) as db:
+        owner = db.get(User, stage.add_user(department))
+        assert owner is not None
+    return client.post("/api/v1/admin/tokens", json={"user": owner.name, "label": "連携", "days": 30}), None
+
+
+def _revoke_token(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    return client.post(f"/api/v1/admin/tokens/{stage.add_token(department)}/revoke"), None
+
+
+def _own_password(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    """The same password again: the caller's other sign-ins in this table stay valid."""
+    body = {"current_password": PASSWORD, "new_password": PASSWORD}
+    return client.post("/api/v1/auth/password", json=body), None
 
 
 def _dictionary_of(stage: Stage, department: str | None) -> int:
@@ -556,6 +639,19 @@ CALLS: dict[str, Call] = {
     "GET admin devices": _plain("GET", "/api/v1/admin/devices"),
     "POST admin devices": _new_device,
     "POST admin device revoke": _revoke,
+    "PATCH admin department": _rename_department,
+    "POST admin dept. retire": _retire_department(retired=False),
+    "POST admin dept. reinstate": _retire_department(retired=True),
+    "PATCH admin user": _edit_user,
+    "POST admin user password": _user_action("password"),
+    "POST admin user activate": _user_action("activate"),
+    "GET admin tokens": _plain("GET", "/api/v1/admin/tokens"),
+    "POST admin tokens": _new_token,
+    "POST admin token revoke": _revoke_token,
+    "GET admin retention": _plain("GET", "/api/v1/admin/retention"),
+    "GET admin audit": _plain("GET", "/api/v1/admin/audit?action=admin.&limit=20"),
+    "GET admin audit export": _plain("GET", "/api/v1/admin/audit/export?since=2026-01-01"),
+    "POST own password": _own_password,
     "GET dictionaries": _plain("GET", D),
     "POST dictionaries": _new_dictionary(city=False),
     "POST dictionaries (city)": _new_dictionary(city=True),
