@@ -13,6 +13,7 @@ from service.dictionaries import new_row
 from service.models import Dictionary, Role, User
 from service.security import new_password
 from service.settings import ServiceSettings
+from service.storage import tighten_storage
 
 FIRST_ADMIN = "admin"
 FIRST_DEPARTMENT = "デジタル統括室"
@@ -33,7 +34,7 @@ def prepare(settings: ServiceSettings, first_admin: bool = True) -> FirstAdmin |
     """
     url = settings.resolved_database_url()
     migrate(url)
-    settings.resolved_storage().mkdir(parents=True, exist_ok=True)
+    tighten_storage(settings.resolved_storage())  # made owner-only (0700), older files 0600
     with Session(engine_for(url)) as db:
         seed_city_dictionary(db)
         if not first_admin or db.exec(select(User.id)).first() is not None:

@@ -28,16 +28,50 @@ MAX_FORM_FIELDS, MAX_FORM_PART = 64, 64 * 1024
 FORM_ALLOWANCE = (MAX_FORM_FIELDS + 1) * MAX_FORM_PART  # those fields and the multipart framing
 
 
-def audio_dir(storage: Path) -> Path:
-    path = storage / "audio"
-    path.mkdir(parents=True, exist_ok=True)
+# Recordings are personal data: only the service's own account reads them (web uploads, device
+# uploads and the database alike), whatever the umask of the process that writes them.
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made if missing, readable by the owner only (an existing one is tightened too)."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    info = path.stat()
+    if info.st_mode & 0o777 != PRIVATE_DIR and info.st_uid == os.geteuid():  # another's: left as it is
+        path.chmod(PRIVATE_DIR)
     return path
+
+
+def private_file(path: Path) -> Path:
+    """``path`` made if missing (empty), readable and writable by the owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    return path
+
+
+def audio_dir(storage: Path) -> Path:
+    private_dir(storage)
+    return private_dir(storage / "audio")
 
 
 def uploads_dir(storage: Path) -> Path:
-    path = storage / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    private_dir(storage)
+    return private_dir(storage / "uploads")
+
+
+def tighten_storage(storage: Path) -> int:
+    """Make files stored before this rule owner-only (an upgrade from 0644). Returns files changed."""
+    changed = 0
+    for folder in (audio_dir(storage), uploads_dir(storage)):
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mode & 0o077:
+                    os.chmod(entry.path, PRIVATE_FILE)
+                    changed += 1
+    return changed
 
 
 def original_name(filename: str | None) -> str:

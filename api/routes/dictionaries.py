@@ -16,6 +16,7 @@ from api.auth import CurrentCaller, DbSession, client_ip
 from api.schemas.dictionaries import DictionaryOut, DictionaryWithTerms, ImportOut, TermOut
 from dictionaries.terms import Term
 from service import dictionaries as domain
+from service.access import audit
 from service.dictionaries import MAX_CATEGORY, MAX_IMPORT_BYTES, MAX_READING, MAX_TERM
 
 router = APIRouter(prefix="/api/v1/dictionaries", tags=["dictionaries"])
@@ -128,8 +129,9 @@ def import_csv(
     response_class=Response,
     responses={200: {"description": "term,reading,aliases,category の CSV", "content": {"text/csv": {}}}},
 )
-def export_csv(dictionary_id: int, db: DbSession, caller: CurrentCaller) -> Response:
+def export_csv(dictionary_id: int, request: Request, db: DbSession, caller: CurrentCaller) -> Response:
     dictionary = domain.readable_dictionary(db, caller, dictionary_id)
+    audit(db, "dictionary.export", caller=caller, detail=f"dictionary {dictionary_id}", ip=client_ip(request))
     ascii_name = f"dictionary-{dictionary_id}.csv"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(dictionary.name, safe='')}.csv"
     return Response(

@@ -1,24 +1,58 @@
-"""Liveness, readiness (database and broker reachable) and Prometheus metrics."""
+"""Liveness, readiness (database and broker reachable) and Prometheus metrics.
+
+``/healthz`` answers anyone (it says nothing). Who may read ``/readyz`` and ``/metrics`` is the
+``monitoring`` setting: ``local`` (default: requests from this host, as a container's health check
+or a Prometheus beside the service, and signed-in administrators), ``anyone`` (a closed network or
+a proxy that restricts them), or ``admins`` (an administrator's session or API token only).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import text
 from sqlmodel import Session
 
+from api.auth import client_ip, current_caller
 from api.schemas.health import Alive, Readiness
 from service.db import get_engine
+from service.errors import ServiceError
 from service.jobs import job_counts
-from service.models import utcnow
+from service.models import Role, utcnow
 from service.queue import get_celery
+from service.settings import get_settings
 from service.usage import month_seconds, tokyo_month
 
 router = APIRouter(tags=["health"])
 
 # Requests served, by method and status class; filled by the app's middleware.
 REQUESTS: Counter[tuple[str, str]] = Counter()
+
+
+def _loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return (mapped or ip).is_loopback
+
+
+def may_monitor(request: Request) -> None:
+    """The ``monitoring`` setting's rule (a dependency): refused callers get 401/403, never the data."""
+    rule = get_settings().monitoring
+    if rule == "anyone" or (rule == "local" and _loopback(client_ip(request))):
+        return
+    with Session(get_engine()) as db:
+        caller = current_caller(request, db)
+    if caller.role != Role.admin:
+        raise ServiceError(403, "forbidden", "監視用の情報は管理者だけが見られます。")
+
+
+Monitor = Annotated[None, Depends(may_monitor)]
 
 
 @router.get("/healthz", summary="生存確認")
@@ -31,7 +65,7 @@ def healthz() -> Alive:
     summary="準備完了確認 (データベースとキュー)",
     responses={503: {"model": Readiness, "description": "どちらかに接続できません"}},
 )
-def readyz(response: Response) -> Readiness:
+def readyz(response: Response, _allowed: Monitor) -> Readiness:
     checks: dict[str, str] = {}
     try:
         with get_engine().connect() as conn:
@@ -56,7 +90,7 @@ def readyz(response: Response) -> Readiness:
     response_class=Response,
     responses={200: {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}},
 )
-def metrics() -> Response:
+def metrics(_allowed: Monitor) -> Response:
     lines = [
         "# HELP kiroku_jobs Jobs by status.",
         "# TYPE kiroku_jobs gauge",

@@ -46,10 +46,10 @@ from api.tus import (
     stored_meta,
 )
 from service import uploads
-from service.errors import ServiceError, not_found
+from service.errors import ServiceError
 from service.models import UploadSession
 from service.settings import get_settings
-from service.storage import CHUNK, too_large
+from service.storage import CHUNK, private_file, too_large
 
 log = logging.getLogger(__name__)
 
@@ -225,15 +225,19 @@ async def upload_bytes(
     if content_type.split(";")[0].strip().lower() != OFFSET_CONTENT_TYPE:
         raise ServiceError(415, "content_type", f"Content-Type は {OFFSET_CONTENT_TYPE} にしてください。")
     claimed = number_header(request.headers, "Upload-Offset")
-    if not uploads.valid_upload_id(upload_id):
-        raise not_found()
+    # Not this device's upload: answered before a lock file is made for it.
+    await run_in_threadpool(uploads.own_upload, db, device, upload_id)
     storage = get_settings().resolved_storage()
     part = uploads.part_path(storage, upload_id)
     lock = _Lock(uploads.lock_path(storage, upload_id))
     await lock.acquire()
     remove_lock = False
     try:
-        session = await run_in_threadpool(uploads.fresh_upload, db, device, upload_id)
+        try:
+            session = await run_in_threadpool(uploads.fresh_upload, db, device, upload_id)
+        except ServiceError as error:
+            remove_lock = error.status == 404  # removed while we waited: its lock goes too
+            raise
         offset, length = uploads.received(session, part), session.length
         state = _state_headers(session, offset)
         if claimed != offset:
@@ -280,6 +284,7 @@ async def _receive(request: Request, part: Path, remaining: int) -> _Received:
     received = _Received()
     buffer = bytearray()
     stream = request.stream().__aiter__()
+    await run_in_threadpool(private_file, part)  # 0600 before a byte of the recording is in it
     with await run_in_threadpool(part.open, "ab") as out:
         while True:
             try:
@@ -312,8 +317,7 @@ def _sync(out: Any) -> None:
 
 @router.delete("/{upload_id}", status_code=204, dependencies=TUS, summary="tus: 送信途中のアップロードを取り消す")
 async def terminate_upload(upload_id: str, db: DbSession, device: CurrentDevice) -> Response:
-    if not uploads.valid_upload_id(upload_id):
-        raise not_found()
+    await run_in_threadpool(uploads.own_upload, db, device, upload_id)  # 404 before any lock file
     storage = get_settings().resolved_storage()
     lock = _Lock(uploads.lock_path(storage, upload_id))
     await lock.acquire()
@@ -321,6 +325,9 @@ async def terminate_upload(upload_id: str, db: DbSession, device: CurrentDevice)
     try:
         await run_in_threadpool(uploads.remove_upload, db, device, upload_id, uploads.part_path(storage, upload_id))
         removed = True
+    except ServiceError as error:
+        removed = error.status == 404  # removed while we waited: its lock goes too
+        raise
     finally:
         lock.release(remove=removed)
     return Response(status_code=204)
