@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, func, select
 
 from service.access import Caller, audit, valid_id
@@ -26,6 +26,7 @@ from service.models import (
     AuditEvent,
     Dictionary,
     Job,
+    JobKind,
     JobStatus,
     MinutesRevision,
     PublicationCopy,
@@ -69,7 +70,31 @@ def recording_view(recording: Recording, job: Job | None) -> dict[str, Any]:
         "device_id": recording.device_id,
         "created_at": recording.created_at,
         **job_view(job),
+        **_relabel_undone(job),
     }
+
+
+# What the list says of a relabel that did not change the speakers: the transcript is there as before.
+RELABEL_NOTICES = {
+    JobStatus.failed: "話者の再判定に失敗しました。文字起こしはそのまま使えます。",
+    JobStatus.canceled: "話者の再判定は取り消されました。文字起こしはそのまま使えます。",
+}
+
+
+def _relabel_undone(job: Job | None) -> dict[str, Any]:
+    """A relabel that failed or was canceled costs the recording nothing: it shows as transcribed
+    (succeeded), with a notice; the job's own ``error`` stays for whoever looks closer."""
+    if job is None or job.kind != JobKind.relabel or job.status not in RELABEL_NOTICES:
+        return {}
+    return {"status": JobStatus.succeeded, "progress": 1.0, "notice": RELABEL_NOTICES[JobStatus(job.status)]}
+
+
+def _status_is(status: str) -> ColumnElement[bool]:
+    """The list's status filter as the list shows the status (``_relabel_undone``)."""
+    undone = (col(Job.kind) == JobKind.relabel) & col(Job.status).in_(list(RELABEL_NOTICES))
+    if status == JobStatus.succeeded:
+        return (col(Job.status) == status) | undone
+    return (col(Job.status) == status) & ~undone
 
 
 def _check_dictionaries(db: Session, caller: Caller, ids: list[int]) -> None:
@@ -195,7 +220,7 @@ def list_recordings(
     if kind is not None:
         query = query.where(Recording.kind == kind)
     if status is not None:
-        query = query.where(Job.status == status)
+        query = query.where(_status_is(status))
     if q:
         query = query.where(col(Recording.title).contains(q, autoescape=True))
     if since is not None:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from transcriber.progress import ProgressFn, StagedProgress, StageProgressFn
 from transcriber.settings import EngineSettings
 from transcriber.speakers import assign_speakers, fit_to_turns, speakers_in_order
 from transcriber.terminology import apply_terms
-from transcriber.transcript import Correction, Segment, SpeakerTurn, Transcript, Word
+from transcriber.transcript import Correction, Segment, SpeakerTurn, StageFailure, Transcript, Word
 from transcriber.utterances import split_utterances
 from transcriber.vad import Span, VadOptions, detect_speech, plan_clips, uncovered
 
@@ -84,6 +84,20 @@ class RunReport:
 class PipelineRun(NamedTuple):
     transcript: Transcript
     report: RunReport
+
+
+# What the clerk reads when a later stage failed (the editor shows it above the transcript).
+STAGE_FAILURE_REASONS = {
+    "diarization": "話者の判定に失敗したため、1人の話者として保存しました。話者を再判定できます。",
+    "dictionary": "用語辞書による修正に失敗したため、修正せずに保存しました。",
+}
+
+
+def _failed(stage: Literal["diarization", "dictionary"], error: Exception) -> StageFailure:
+    # The kind of error only: a message may quote the recording's words. The trace at DEBUG.
+    log.error("%s failed (%s); the transcript is kept without it", stage, type(error).__name__)
+    log.debug("%s failed", stage, exc_info=error)
+    return StageFailure(stage=stage, reason=STAGE_FAILURE_REASONS[stage], error=type(error).__name__)
 
 
 def _to_segments(raw: RecognizedSegment) -> list[Segment]:
@@ -142,11 +156,17 @@ class Pipeline:
         turns = self.diarizer.diarize(audio, hints.exact, hints.minimum, hints.maximum)
         return [SpeakerTurn(start=t.start, end=t.end, speaker=t.speaker) for t in turns]
 
-    def _timed_diarize(self, audio: np.ndarray, hints: SpeakerHints) -> tuple[list[SpeakerTurn], float | None]:
-        """The speakers' turns, and the seconds the diarizer took (None without one)."""
+    def _timed_diarize(
+        self, audio: np.ndarray, hints: SpeakerHints
+    ) -> tuple[list[SpeakerTurn], float | None, StageFailure | None]:
+        """The speakers' turns, the seconds the diarizer took (None without one), and its failure:
+        a diarizer that fails costs the speakers only, never the recognition beside it."""
         started = time.perf_counter()
-        turns = self.diarize(audio, hints)
-        return turns, None if self.diarizer is None else time.perf_counter() - started
+        try:
+            turns = self.diarize(audio, hints)
+        except Exception as error:
+            return [], None, _failed("diarization", error)
+        return turns, None if self.diarizer is None else time.perf_counter() - started, None
 
     def _fill_skipped_speech(
         self,
@@ -210,6 +230,7 @@ class Pipeline:
         duration = round(len(audio) / SAMPLE_RATE, 3)
         by_channel = channel_turns(analyzer.activity() if analyzer else None, mode, hints.allow(2), self.options.vad)
         decoded: list[RecognizedSegment] = []  # the recogniser's own segments: evidence for the flags
+        failed_stages: list[StageFailure] = []  # later stages that failed: the transcript is kept without them
         recognition_time = 0.0
         diarization_time: float | None = None
         if by_channel is not None:
@@ -226,7 +247,8 @@ class Pipeline:
                 started = time.perf_counter()
                 segments, recognition = self._recognise(audio, spans, staged.stage("asr"), decoded, context)
                 recognition_time = time.perf_counter() - started
-                turns, diarization_time = diarizing.result()
+                turns, diarization_time, failure = diarizing.result()
+            failed_stages += [failure] if failure else []
             passes = [recognition]
             if turns:
                 # Edges are pulled in to the turns only after the dictionary stages (below): a second
@@ -239,17 +261,23 @@ class Pipeline:
         budget: Budget | None = None
         timings = {"recognition": recognition_time}
         if terms:  # last, so the undo records point at the final segments
-            started = time.perf_counter()
-            corrector = Corrector(terms)
-            segments, corrections = apply_terms(segments, corrector)
-            timings["corrections"] = time.perf_counter() - started
-            share = self.options.term_redecode_share
-            if by_channel is None and share > 0:
-                budget = budget_for(share, windows, recognition_time)
-                redecoder = TermRedecoder(corrector, self.recognizer, language)
+            # A failing dictionary stage keeps the text as it was before it: uncorrected, never lost.
+            recognised = segments
+            try:
                 started = time.perf_counter()
-                segments, corrections = redecoder.run(audio, segments, corrections, budget)
-                timings["second_opinions"] = time.perf_counter() - started
+                corrector = Corrector(terms)
+                segments, corrections = apply_terms(segments, corrector)
+                timings["corrections"] = time.perf_counter() - started
+                share = self.options.term_redecode_share
+                if by_channel is None and share > 0:
+                    budget = budget_for(share, windows, recognition_time)
+                    redecoder = TermRedecoder(corrector, self.recognizer, language)
+                    started = time.perf_counter()
+                    segments, corrections = redecoder.run(audio, segments, corrections, budget)
+                    timings["second_opinions"] = time.perf_counter() - started
+            except Exception as error:
+                segments, corrections, budget = recognised, [], None
+                failed_stages.append(_failed("dictionary", error))
             log.info("dictionary stages: %s", ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
         if diarization_time is not None:
             timings["diarization"] = diarization_time
@@ -265,6 +293,7 @@ class Pipeline:
             corrections=corrections,
             turns=turns,
             flags=flags,
+            failed_stages=failed_stages,
             model=Path(self.model_path).name,
         )
         return PipelineRun(transcript, RunReport(language, windows, budget, MappingProxyType(timings)))

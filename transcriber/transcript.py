@@ -66,6 +66,15 @@ class Flag(_Strict):
     reason: str  # short Japanese explanation for the clerk, e.g. 「無音・雑音の区間に文字があります」
 
 
+class StageFailure(_Strict):
+    """A later stage that failed on this recording: the transcript was kept without it (speakers all
+    S1, or the dictionary's corrections not made) instead of the recognition being thrown away."""
+
+    stage: Literal["diarization", "dictionary"]
+    reason: str  # Japanese, for the clerk: what happened and what can be done
+    error: str = ""  # the exception's kind only (its message may quote the recording's words)
+
+
 class SpeakerTurn(_Strict):
     """Who spoke when, as the diarizer found it (kept so speakers can be re-assigned later)."""
 
@@ -88,13 +97,14 @@ class Transcript(_Strict):
     corrections: list[Correction] = Field(default_factory=list)
     turns: list[SpeakerTurn] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)  # possible hallucinations (transcriber.hallucination)
+    failed_stages: list[StageFailure] = Field(default_factory=list)  # stages skipped after a failure
     model: str | None = None
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def to_json_dict(self) -> dict[str, object]:
         data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
-        for optional in ("corrections", "turns", "flags"):  # optional in kiroku.transcript/1
+        for optional in ("corrections", "turns", "flags", "failed_stages"):  # optional in kiroku.transcript/1
             if not data[optional]:
                 del data[optional]
         return data

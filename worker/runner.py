@@ -196,7 +196,10 @@ def _relabel(
     progress("diarize", 0.0)
     turns = diarize(audio, hints)
     progress("diarize", 1.0)  # the last chance to notice a cancel before the transcript is replaced
-    return relabel(machine, turns)
+    relabeled = relabel(machine, turns)
+    # The speakers are found now: a failure of the first diarization no longer applies.
+    kept = [failure for failure in relabeled.failed_stages if failure.stage != "diarization"]
+    return relabeled.model_copy(update={"failed_stages": kept})
 
 
 def _no_diarizer(audio: Path, hints: SpeakerHints) -> list[SpeakerTurn]:

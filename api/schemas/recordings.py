@@ -47,7 +47,11 @@ class RecordingOut(BaseModel):
     created_at: datetime
     job_id: int | None = None
     job_kind: str | None = Field(default=None, description="transcribe | relabel")
-    status: str | None = Field(description="queued | running | succeeded | failed | canceled; null: no job")
+    status: str | None = Field(
+        description="queued | running | succeeded | failed | canceled; null: no job. A relabel that failed "
+        "or was canceled leaves the transcript as it was: succeeded, with ``notice`` and the job's ``error``"
+    )
+    notice: str = Field(default="", description="a remark for the list beside the status (in Japanese)")
     stage: str
     progress: float
     error: str

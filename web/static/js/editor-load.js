@@ -33,6 +33,22 @@ export function createLoader(ed) {
     ed.view.updateLowCount();
     ed.view.setEditable();
     ed.audio.updatePlaying(false);
+    showStageFailures(transcript.failed_stages);
+  }
+
+  /** A later stage that failed on this recording (speakers, dictionary): the transcript was kept
+   * without it. The reason, in the transcript, is shown above it until the stage succeeds. */
+  function showStageFailures(failures) {
+    let box = document.getElementById("stage-failures");
+    if (!Array.isArray(failures) || !failures.length) {
+      box?.remove();
+      return;
+    }
+    if (!box) {
+      box = h("div", { id: "stage-failures", class: "alert alert-warning", role: "status" });
+      els.transcript.before(box);
+    }
+    box.replaceChildren(...failures.map((failure) => h("p", {}, String(failure.reason || ""))));
   }
 
   function describeRecording(recording) {

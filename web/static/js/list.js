@@ -94,6 +94,8 @@ function statusHtml(item) {
   } else if (status === "failed" && item.error) {
     html += `<span class="status-error">${escapeHtml(item.error)}</span>`;
   }
+  // e.g. a relabel that failed: the transcript is there as before, with a word on what happened.
+  if (item.notice) html += `<span class="progress-text">${escapeHtml(item.notice)}</span>`;
   return html;
 }
 
