@@ -279,3 +279,29 @@ def test_clerks_and_managers_get_403_and_everyone_changes_their_password(
     assert not _can_log_in(site.base, "web_clerk", PASSWORD)
     assert [e for e in errors if not re.search(r"status of 403", e)] == []
     context.close()
+
+
+def test_console_pages_without_a_browser(engine: Any) -> None:
+    """Signed out: the login page first (and back here after); the admin's menu has 管理, others' not."""
+    from fastapi.testclient import TestClient
+
+    from kiroku.webapp import build_app
+
+    with Session(engine) as db:
+        add_user(db, ADMIN, Role.admin, "デジタル統括室", PASSWORD)
+        add_user(db, "page_clerk", Role.clerk, DEPARTMENT, PASSWORD)
+    app = build_app()
+    anonymous = TestClient(app, follow_redirects=False)
+    for path in ("/admin", "/admin/users", "/admin/audit", "/account/password"):
+        response = anonymous.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login?next=%2F"), path
+    admin = TestClient(app, follow_redirects=False)
+    admin.post("/api/v1/auth/login", json={"username": ADMIN, "password": PASSWORD})
+    home = admin.get("/admin")
+    assert home.status_code == 200 and 'href="/admin"' in home.text and "script-src 'self'" in str(home.headers)
+    assert admin.get("/account/password").status_code == 200
+    clerk = TestClient(app, follow_redirects=False)
+    clerk.post("/api/v1/auth/login", json={"username": "page_clerk", "password": PASSWORD})
+    listing = clerk.get("/")
+    assert 'href="/admin"' not in listing.text and 'href="/account/password"' in listing.text
+    assert clerk.get("/admin/devices").status_code == 403
