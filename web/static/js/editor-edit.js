@@ -46,27 +46,58 @@ export function createEdit(ed) {
     announce("発言を分割しました。");
   }
 
+  /** Join rows ``index`` and ``index + 1``; when their speakers differ, ask which one keeps the row. */
+  function joinRows(index, anchorSeg) {
+    const first = state.segs[index];
+    const second = state.segs[index + 1];
+    const joinAt = first.text.length;
+    const join = (speaker) => {
+      const merged = T.mergeSegments(first, second);
+      merged.speaker = speaker;
+      view.replaceSegments(index, 2, [merged]);
+      view.placeCaret(merged, joinAt);
+      ed.speakers.updateCounts();
+      ed.save.markDirty();
+      announce(`発言を結合しました(話者: ${view.speakerName(speaker)})。`);
+    };
+    if (first.speaker === second.speaker) {
+      join(first.speaker);
+      return;
+    }
+    const anchor = state.rows.get(anchorSeg.uid)?.querySelector(".utt-speaker") || els.transcript;
+    const choice = (seg, where) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "menu-item",
+          role: "menuitem",
+          onclick: () => {
+            ed.popover.close(false);
+            join(seg.speaker);
+          },
+        },
+        `${view.speakerName(seg.speaker)}(${where})`,
+      );
+    els.popover.setAttribute("role", "menu");
+    ed.popover.open(
+      anchor,
+      [h("p", {}, "話者が違います。結合した発言をどちらの話者にしますか?"), choice(first, "前の発言"), choice(second, "後の発言")],
+      "結合した発言の話者を選ぶ",
+    );
+    els.popover.querySelector(".menu-item")?.focus();
+  }
+
   function mergeWithPrevious(seg) {
     const index = view.indexOf(seg);
     if (index <= 0 || !view.editable()) return;
-    const prev = state.segs[index - 1];
-    const joinAt = prev.text.length;
-    const merged = T.mergeSegments(prev, seg);
-    view.replaceSegments(index - 1, 2, [merged]);
-    view.placeCaret(merged, joinAt);
-    ed.save.markDirty();
-    announce(`前の発言(${view.speakerName(merged.speaker)})と結合しました。`);
+    joinRows(index - 1, seg);
   }
 
   function mergeWithNext(seg) {
     const index = view.indexOf(seg);
     if (index < 0 || index >= state.segs.length - 1 || !view.editable()) return;
-    const joinAt = seg.text.length;
-    const merged = T.mergeSegments(seg, state.segs[index + 1]);
-    view.replaceSegments(index, 2, [merged]);
-    view.placeCaret(merged, joinAt);
-    ed.save.markDirty();
-    announce("次の発言と結合しました。");
+    joinRows(index, seg);
   }
 
   function undoCorrection(seg, correction) {
@@ -167,7 +198,7 @@ export function createEdit(ed) {
       return;
     }
     if (speaker) {
-      ed.speakers.openMenu(seg, speaker);
+      ed.speakers.openMenu(seg, speaker, event.shiftKey); // Shift: every row from the last one chosen
       return;
     }
     if (corr && corr.dataset.ci !== undefined) {

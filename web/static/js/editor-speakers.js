@@ -1,7 +1,9 @@
 // Speakers in the editor: the side panel (a name per speaker id, and how many utterances each has),
-// renaming (every row follows at once), adding a speaker, and the menu on an utterance's speaker
-// button that gives the utterance to another (or a new) speaker.
-import { $, announce, h } from "./common.js";
+// renaming (every row follows at once), adding a speaker, merging one speaker into another, the menu
+// on an utterance's speaker button that gives the utterance (or, with Shift, every row from the last
+// one chosen to this one) to another or a new speaker, and 話者を判定し直す: the relabel job with a
+// given count, allowed only while no minutes are saved (the relabel replaces the machine transcript).
+import { $, announce, api, errorText, h, progressPhrase } from "./common.js";
 import { SPEAKER_COLOURS } from "./editor-view.js";
 import * as T from "./transcript-model.js";
 
@@ -36,6 +38,7 @@ export function createSpeakers(ed) {
       }),
     );
     els.speakerCount.textContent = `(${state.speakers.length})`;
+    renderTools();
     if (focusedId) els.speakers.querySelector(`[data-speaker-id="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
@@ -67,19 +70,71 @@ export function createSpeakers(ed) {
   }
 
   function setSpeaker(seg, id) {
-    if (!ed.view.editable() || seg.speaker === id) return;
-    seg.speaker = id;
-    ed.view.updateRowSpeaker(seg);
-    updateCounts();
-    ed.save.markDirty();
-    announce(`話者を ${ed.view.speakerName(id)} に変えました。`);
+    setSpeakers([seg], id);
   }
 
-  function openMenu(seg, button) {
+  /** Give every one of ``segs`` to speaker ``id``. */
+  function setSpeakers(segs, id) {
+    const changing = segs.filter((seg) => seg.speaker !== id);
+    clearSelection();
+    if (!ed.view.editable() || !changing.length) return;
+    for (const seg of changing) {
+      seg.speaker = id;
+      ed.view.updateRowSpeaker(seg);
+    }
+    updateCounts();
+    ed.save.markDirty();
+    const many = segs.length > 1 ? `${segs.length} 件の発言の` : "";
+    announce(`${many}話者を ${ed.view.speakerName(id)} に変えました。`);
+  }
+
+  // --- several rows at once: Shift+click on a speaker button selects from the last one chosen -------
+
+  let anchorUid = null;
+  let selected = [];
+
+  function clearSelection() {
+    for (const seg of selected) state.rows.get(seg.uid)?.classList.remove("spk-selected");
+    selected = [];
+  }
+
+  function rowsFor(seg, extend) {
+    const anchor = extend && anchorUid !== null ? state.byUid.get(anchorUid) : null;
+    if (!anchor) {
+      anchorUid = seg.uid;
+      return [seg];
+    }
+    const a = ed.view.indexOf(anchor);
+    const b = ed.view.indexOf(seg);
+    return state.segs.slice(Math.min(a, b), Math.max(a, b) + 1);
+  }
+
+  /** Speaker ``from`` disappears: every utterance of theirs goes to ``into``. */
+  function mergeSpeaker(from, into) {
+    if (!ed.view.editable() || from === into) return;
+    let moved = 0;
+    for (const seg of state.segs) {
+      if (seg.speaker !== from) continue;
+      seg.speaker = into;
+      moved++;
+    }
+    const name = ed.view.speakerName(from);
+    state.speakers = state.speakers.filter((s) => s.id !== from);
+    ed.view.renderAll(); // colours follow the speakers' order, which changed
+    renderSpeakers();
+    ed.save.markDirty();
+    announce(`${name} の ${moved} 件の発言を ${ed.view.speakerName(into)} にまとめました。`);
+  }
+
+  function openMenu(seg, button, extend = false) {
     if (!ed.view.editable()) {
       announce("いまは話者を変えられません。");
       return;
     }
+    const segs = rowsFor(seg, extend);
+    clearSelection();
+    selected = segs.length > 1 ? segs : [];
+    for (const s of selected) state.rows.get(s.uid)?.classList.add("spk-selected");
     const items = state.speakers.map((s, i) =>
       h(
         "button",
@@ -87,10 +142,10 @@ export function createSpeakers(ed) {
           type: "button",
           class: "menu-item",
           role: "menuitemradio",
-          "aria-checked": String(s.id === seg.speaker),
+          "aria-checked": String(segs.every((one) => one.speaker === s.id)),
           onclick: () => {
             ed.popover.close();
-            setSpeaker(seg, s.id);
+            setSpeakers(segs, s.id);
           },
         },
         h("span", { class: `spk-id spk-${i % SPEAKER_COLOURS}` }, " "),
@@ -108,14 +163,15 @@ export function createSpeakers(ed) {
           onclick: () => {
             ed.popover.close(false);
             const id = addSpeaker();
-            setSpeaker(seg, id);
+            setSpeakers(segs, id);
           },
         },
         "＋ 新しい話者にする",
       ),
     );
+    if (segs.length > 1) items.unshift(h("p", {}, `選んだ ${segs.length} 件の発言の話者を変えます。`));
     els.popover.setAttribute("role", "menu");
-    ed.popover.open(button, items, "話者を選ぶ");
+    ed.popover.open(button, items, segs.length > 1 ? `${segs.length} 件の発言の話者を選ぶ` : "話者を選ぶ");
     (els.popover.querySelector('[aria-checked="true"]') || els.popover.querySelector(".menu-item"))?.focus();
   }
 
@@ -123,5 +179,134 @@ export function createSpeakers(ed) {
     if (ed.view.editable()) addSpeaker();
   });
 
-  return { render: renderSpeakers, updateCounts, openMenu };
+  // --- the panel's tools: まとめる and 判定し直す ------------------------------------------------------
+
+  const mergeFrom = h("select", { id: "merge-from" });
+  const mergeInto = h("select", { id: "merge-into" });
+  const mergeButton = h("button", { id: "merge-speakers", class: "btn btn-small", type: "button" }, "まとめる");
+  const redetectCount = h(
+    "select",
+    { id: "redetect-count" },
+    Array.from({ length: 9 }, (_, i) => h("option", { value: i + 2 }, `${i + 2} 人`)),
+  );
+  const redetectButton = h("button", { id: "redetect", class: "btn btn-small", type: "button" }, "話者を判定し直す");
+  const redetectNote = h("p", { id: "redetect-note", class: "hint" });
+  const redetectStatus = h("p", { id: "redetect-status", class: "redetect-status", role: "status" });
+  let relabelling = false;
+
+  els.addSpeaker.after(
+    h(
+      "div",
+      { class: "speaker-tool", role: "group", "aria-labelledby": "merge-title" },
+      h("h3", { id: "merge-title", class: "tool-title" }, "話者をまとめる"),
+      h("div", { class: "tool-row" }, h("label", { for: "merge-from" }, "この話者の発言を"), mergeFrom),
+      h("div", { class: "tool-row" }, h("label", { for: "merge-into" }, "この話者に"), mergeInto),
+      mergeButton,
+    ),
+    h(
+      "div",
+      { class: "speaker-tool", role: "group", "aria-labelledby": "redetect-title", "aria-describedby": "redetect-note" },
+      h("h3", { id: "redetect-title", class: "tool-title" }, "話者を判定し直す"),
+      h("div", { class: "tool-row" }, h("label", { for: "redetect-count" }, "話者の数"), redetectCount, redetectButton),
+      redetectNote,
+      redetectStatus,
+    ),
+  );
+
+  function label(s) {
+    return s.name.trim() ? `${s.name.trim()}(${s.id})` : s.id;
+  }
+
+  function renderTools() {
+    const keep = [mergeFrom.value, mergeInto.value];
+    const options = () => state.speakers.map((s) => h("option", { value: s.id }, label(s)));
+    mergeFrom.replaceChildren(...options());
+    mergeInto.replaceChildren(...options());
+    if (state.speakers.some((s) => s.id === keep[0])) mergeFrom.value = keep[0];
+    if (state.speakers.some((s) => s.id === keep[1])) mergeInto.value = keep[1];
+    else if (state.speakers.length > 1) mergeInto.value = state.speakers[1].id;
+    const canMerge = ed.view.editable() && state.speakers.length > 1;
+    mergeButton.disabled = mergeFrom.disabled = mergeInto.disabled = !canMerge;
+    // Relabelling replaces the machine transcript: not once minutes are saved (nor while edits wait).
+    const saved = state.revision > 0 || state.dirty;
+    const noAudio = !ed.data.audio;
+    redetectButton.disabled = redetectCount.disabled = relabelling || saved || noAudio || !state.loaded;
+    if (relabelling) return;
+    redetectNote.textContent = saved
+      ? "編集を保存した後は、話者を判定し直せません(保存した議事録は機械の文字起こしから作り直されないため)。話者は「まとめる」や発言ごとのメニューで直してください。"
+      : noAudio
+        ? "音声が削除されているため、話者を判定し直せません。"
+        : "音声から話者を判定し直します。文字は変わりません。編集を始める前に使ってください。";
+    const current = new Set(state.segs.map((seg) => seg.speaker)).size;
+    if (!redetectCount.dataset.touched) redetectCount.value = String(Math.min(10, Math.max(2, current)));
+  }
+
+  mergeButton.addEventListener("click", () => {
+    const from = mergeFrom.value;
+    const into = mergeInto.value;
+    if (from === into) {
+      announce("同じ話者どうしはまとめられません。違う話者を選んでください。");
+      mergeInto.focus();
+      return;
+    }
+    mergeSpeaker(from, into);
+  });
+  redetectCount.addEventListener("change", () => (redetectCount.dataset.touched = "1"));
+
+  async function redetect() {
+    if (state.revision > 0 || state.dirty) {
+      renderTools();
+      redetectStatus.textContent = "編集を保存した後は、話者を判定し直せません。";
+      return;
+    }
+    const count = Number(redetectCount.value);
+    if (!confirm(`話者を ${count} 人として判定し直します。文字は変わりません。終わるまで編集はできません。よろしいですか?`)) return;
+    relabelling = true;
+    state.relabelling = true;
+    ed.view.setEditable();
+    renderTools();
+    redetectStatus.textContent = "判定を始めています…";
+    try {
+      await api(`${ed.base}/speakers`, { method: "POST", json: { count }, redirectOn401: false });
+    } catch (error) {
+      relabelling = false;
+      state.relabelling = false;
+      ed.view.setEditable();
+      redetectStatus.textContent = `判定し直せませんでした: ${errorText(error)}`;
+      renderTools();
+      return;
+    }
+    poll();
+  }
+
+  async function poll() {
+    let recording;
+    try {
+      recording = await api(ed.base, { redirectOn401: false });
+    } catch {
+      setTimeout(poll, 3000);
+      return;
+    }
+    if (recording.status === "queued" || recording.status === "running") {
+      redetectStatus.textContent =
+        recording.status === "running" ? progressPhrase(recording.stage, recording.progress) : "順番を待っています…";
+      setTimeout(poll, 1500);
+      return;
+    }
+    relabelling = false;
+    state.relabelling = false;
+    if (recording.status === "succeeded") {
+      await ed.loader.load();
+      redetectStatus.textContent = `話者を ${state.speakers.length} 人として判定し直しました。`;
+      announce(redetectStatus.textContent);
+    } else {
+      ed.view.setEditable();
+      redetectStatus.textContent = `判定し直せませんでした(文字起こしはそのままです): ${recording.error || "原因不明のエラー"}`;
+      renderTools();
+    }
+  }
+
+  redetectButton.addEventListener("click", redetect);
+
+  return { render: renderSpeakers, updateCounts, openMenu, mergeSpeaker, renderTools };
 }

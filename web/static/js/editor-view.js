@@ -88,7 +88,8 @@ export function createView(ed) {
   }
 
   function editable() {
-    return !state.conflict && state.loaded; // ケバ取り表示 too: the row being edited shows its fillers
+    // ケバ取り表示 too: the row being edited shows its fillers. Not while speakers are being relabelled.
+    return !state.conflict && state.loaded && !state.relabelling;
   }
 
   /** The utterance being worked on: the focused one, else the last one touched, else the one playing. */
@@ -313,6 +314,7 @@ export function createView(ed) {
     for (const field of els.headerForm.querySelectorAll("[data-key]")) field.disabled = !editable();
     for (const input of els.speakers.querySelectorAll("input")) input.disabled = !editable();
     els.addSpeaker.disabled = !editable();
+    ed.speakers?.renderTools();
     for (const id of ["split", "merge", "replace-one", "replace-all"]) $(id).disabled = !editable();
     for (const id of ["find-open", "fillers", "next-low", "review-open", "term-add"]) $(id).disabled = !state.loaded;
     renderCorrections();
