@@ -228,7 +228,8 @@ def record_docx(
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         closing.paragraph_format.space_before = Pt(12)
         _run(closing, "以上")
-    document.core_properties.title = header.get("title", "") or TITLES.get(kind, "記録")
+    # The document's title property (Word: ファイル → 情報) holds at most 255 characters.
+    document.core_properties.title = (header.get("title", "") or TITLES.get(kind, "記録"))[:255]
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

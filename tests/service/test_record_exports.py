@@ -300,3 +300,10 @@ def test_an_uploaded_template_keeps_its_styles_and_gets_the_fields(world: World,
     assert actions == ["admin.template_add", "admin.template_remove"]
     back = Document(io.BytesIO(clerk.get(f"/api/v1/recordings/{created['id']}/export").content))
     assert back.paragraphs[0].text == "電話対応記録"
+
+
+def test_a_title_as_long_as_an_upload_allows_still_exports() -> None:
+    # Word's title property holds 255 characters; a 300-character title once failed the export.
+    minutes = Minutes.model_validate({"header": {"title": "議" * 300}, "transcript": TRANSCRIPT})
+    document = Document(io.BytesIO(export(minutes, "docx", "meeting", name="long")))
+    assert {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}["会議名"] == "議" * 300
