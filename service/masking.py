@@ -130,10 +130,7 @@ _FIELD_LABEL = re.compile(r"[^、,，・/／\s:：]+[:：]")  # 対応: 相手�
 def _list_items(text: str) -> list[Candidate]:
     """The people of a list field (出席者, 相手方): every item but labels, titles and roles."""
     found = []
-    labels = {k for m in _FIELD_LABEL.finditer(text) for k in range(m.start(), m.end())}
     for m in _LIST_ITEM.finditer(text):
-        if m.start() in labels:
-            continue
         item = m.group()
         if (
             _common_noun(item)
@@ -157,6 +154,22 @@ def _merge(found: list[Candidate], text: str) -> list[Candidate]:
     return merged
 
 
+_STAFF_LABELS = ("対応", "対応者", "担当", "担当者", "職員", "受付", "応対")
+
+
+def _not_personal(text: str) -> set[int]:
+    """Characters of a header field that are never candidates: its labels (対応: 相手:) and the staff
+    named after a staff label (対応: 日下), who acted in their role."""
+    out: set[int] = set()
+    labels = list(_FIELD_LABEL.finditer(text))
+    for k, label in enumerate(labels):
+        out.update(range(label.start(), label.end()))
+        if label.group()[:-1] in _STAFF_LABELS:
+            stop = labels[k + 1].start() if k + 1 < len(labels) else len(text)
+            out.update(range(label.end(), stop))
+    return out
+
+
 def candidates(target: str, text: str, names: list[str]) -> list[Candidate]:
     """The candidates of one header field or utterance (``minutes_fields``); speaker labels have none."""
     if target.startswith("speaker."):
@@ -164,6 +177,9 @@ def candidates(target: str, text: str, names: list[str]) -> list[Candidate]:
     found = find_personal_data(text, names)
     if target in LIST_FIELDS:
         found = _merge([*found, *_list_items(text)], text)
+    if target.startswith("header."):
+        never = _not_personal(text)
+        found = [c for c in found if not any(k in never for k in range(c.start, c.end))]
     return found
 
 

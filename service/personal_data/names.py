@@ -224,12 +224,14 @@ def by_analysis(text: str, tokens: Sequence[Token], entities: Sequence[Entity]) 
     for entity in entities:
         if entity.label != "Person":
             continue
-        covered = _covering(tokens, ends, entity.start, entity.end)
-        surface = text[entity.start : entity.end]
-        if text.startswith(cues.OFFICIAL_TITLES, entity.end) or _staff(text, entity.start):
-            continue
-        if not any(t.person or t.oov for t in covered):
-            continue  # GiNZA alone on a common word is too often wrong on spoken text
-        if name_like(surface, covered, "honorific"):
-            found.append(Found(entity.start, entity.end, "name", "氏名らしい: 人名の固有表現"))
+        # An entity running over a space or a label (日下 相手:) is cut there: each part on its own.
+        for part in re.finditer(r"[^\s、。,:：]+", text[entity.start : entity.end]):
+            start, end = entity.start + part.start(), entity.start + part.end()
+            covered = _covering(tokens, ends, start, end)
+            if official(text, start, end) or text.startswith((":", "："), end):
+                continue
+            if not any(t.person or t.oov for t in covered):
+                continue  # GiNZA alone on a common word is too often wrong on spoken text
+            if name_like(part.group(), covered, "honorific"):
+                found.append(Found(start, end, "name", "氏名らしい: 人名の固有表現"))
     return found

@@ -208,12 +208,19 @@ _SLASHED = re.compile(
 )
 
 
+_OLD_FULL_DATE = re.compile(rf"(?:昭和|大正)\s?{_N}\s?年\s?の?\s?{_N}\s?月\s?{_N}\s?日")
+
+
 def birth_dates(text: str) -> list[Found]:
     found = []
     for pattern in (_DATE, _SLASHED):
         for m in pattern.finditer(text):
             around = text[max(0, m.start() - 14) : m.start()] + "|" + text[m.end() : m.end() + 8]
             cue = next((c for c in cues.BIRTH if c in around), None)
+            if cue is None and _OLD_FULL_DATE.match(m.group()):
+                # A full date of 昭和 or 大正 in a conversation is someone's birth, not a meeting or a deadline.
+                found.append(Found(m.start(), m.end(), "birthdate", "生年月日らしい: 昭和・大正の年月日"))
+                continue
             if cue is None:
                 continue
             if pattern is _DATE and not re.search(r"年|月", m.group()):
