@@ -54,8 +54,9 @@ def wait_seconds(db: Session, settings: ServiceSettings, name: str, client: str,
     by_client = db.exec(recent).one()
     wait = 0.0
     for (count, last), throttle in ((by_name, Throttle.per_name(settings)), (by_client, Throttle.per_client(settings))):
-        if count and last is not None:
-            wait = max(wait, (last + timedelta(seconds=throttle.delay(count)) - now).total_seconds())
+        delay = throttle.delay(count)
+        if delay and last is not None:  # (a failure recorded since ``now`` by a parallel try is no reason)
+            wait = max(wait, (last + timedelta(seconds=delay) - now).total_seconds())
     return math.ceil(wait) if wait > 0 else 0
 
 
