@@ -66,11 +66,13 @@ def test_edits_are_offered_back_after_the_browser_closed(
     page.wait_for_selector("body[data-ready='true']")
     banner = page.locator("#banner")
     expect(banner).to_contain_text("保存されていない編集が、このブラウザに残っています")
+    expect(page.locator("#ed-revision")).to_have_text("文字起こし(未編集)")  # named as on the publication page
     expect(page.locator(".utt-text").nth(3)).to_have_text(before)  # the server's version until the clerk chooses
     shoot(page, shots, "25-local-draft-offered")
     banner.get_by_role("button", name="残っている編集を戻す").click()
     expect(page.locator(".utt-text").nth(3)).to_have_text(before + ADDED)
     expect(page.locator("#save-state")).to_contain_text("保存済み", timeout=15_000)
+    expect(page.locator("#ed-revision")).to_have_text("第1版")
     saved = client.get(f"/api/v1/recordings/{recording_id}/minutes").json()
     assert saved["revision"] == 1 and saved["transcript"]["segments"][3]["text"] == before + ADDED
     page.wait_for_selector("body[data-local-draft='none']")

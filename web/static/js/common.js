@@ -33,6 +33,11 @@ export function progressPhrase(stage, progress) {
   return `${STAGE_DOING[stage] || "処理中"} ${percent}%`;
 }
 
+/** A version of the minutes as every page names it: 第3版, and the untouched machine transcript. */
+export function revisionName(number) {
+  return number ? `第${number}版` : "文字起こし(未編集)";
+}
+
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 // Loading the editor: the recording and its minutes (or, while the transcript is still being made,
 // its progress until it is ready), putting a version of the minutes on the page, and the first load's
 // ?t=<seconds>&q=<text> (links from the search page): open at that moment, the searched words marked.
-import { $, HIGHLIGHTS, announce, api, errorText, formatClock, formatDateTime, h, progressPhrase } from "./common.js";
+import { $, HIGHLIGHTS, announce, api, errorText, formatClock, formatDateTime, h, progressPhrase, revisionName } from "./common.js";
 import { rangeFor } from "./editor-view.js";
 import * as T from "./transcript-model.js";
 
@@ -25,7 +25,7 @@ export function createLoader(ed) {
     state.blocked = "";
     state.loaded = true;
     state.playingUid = null;
-    els.revisionLabel.textContent = `版 ${state.revision}`;
+    els.revisionLabel.textContent = revisionName(state.revision);
     ed.view.renderAll();
     ed.view.fillHeader();
     ed.speakers.render();

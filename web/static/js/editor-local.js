@@ -4,7 +4,7 @@
 // offers the kept edits back (戻す) or lets them go (破棄). Restored edits are saved on the revision
 // they were made on (If-Match), so someone else's later version is never overwritten: that is the
 // ordinary conflict banner.
-import { announce, formatDateTime, h } from "./common.js";
+import { announce, formatDateTime, h, revisionName } from "./common.js";
 
 const DB_NAME = "kiroku-editor";
 const STORE = "drafts";
@@ -101,7 +101,7 @@ export function createLocal(ed) {
       "local",
       h("strong", {}, `保存されていない編集が、このブラウザに残っています(${formatDateTime(draft.at)})。`),
       " 画面を閉じたか、保存の前に通信が切れたためです。",
-      newer ? `そのあとに版 ${state.revision} が保存されているため、戻すと重なりを確かめてから保存します。` : "戻すと、その編集を保存します。",
+      newer ? `そのあとに${revisionName(state.revision)}が保存されているため、戻すと重なりを確かめてから保存します。` : "戻すと、その編集を保存します。",
       h("br"),
       h("button", { class: "btn btn-small btn-primary", type: "button", onclick: () => restore(draft) }, "残っている編集を戻す"),
       h("button", { class: "btn btn-small", type: "button", onclick: discard }, "破棄する"),

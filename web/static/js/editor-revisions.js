@@ -1,6 +1,6 @@
 // 版の履歴: the saved versions of the minutes (newest first, then the machine transcript as 版 0), and
 // going back to one of them, which is saved as a new version so that nothing is lost.
-import { $, announce, api, errorText, formatDateTime, formatTime, h, people } from "./common.js";
+import { $, announce, api, errorText, formatDateTime, formatTime, h, people, revisionName } from "./common.js";
 
 /** The revisions dialog of one editor page; ``ed`` is the page's shared context. */
 export function createRevisions(ed) {
@@ -26,11 +26,11 @@ export function createRevisions(ed) {
 
   function revisionItem(r, names) {
     const current = r.revision === state.revision;
-    const who = r.revision === 0 ? "自動の文字起こし" : `保存: ${names.users[String(r.author_id)] || "—"}`;
+    const who = r.revision === 0 ? "自動で作成" : `保存: ${names.users[String(r.author_id)] || "—"}`;
     return h(
       "li",
       {},
-      h("span", { class: "rev-no" }, `版 ${r.revision}`),
+      h("span", { class: "rev-no" }, revisionName(r.revision)),
       h("span", { class: "rev-meta" }, `${r.created_at ? formatDateTime(r.created_at) : ""} ${who}`),
       current
         ? h("span", { class: "current" }, "現在の版")
@@ -48,7 +48,7 @@ export function createRevisions(ed) {
   }
 
   async function restoreRevision(number) {
-    if (!confirm(`版 ${number} の内容に戻します。今の内容も版の履歴に残ります。よろしいですか?`)) return;
+    if (!confirm(`${revisionName(number)}の内容に戻します。今の内容も版の履歴に残ります。よろしいですか?`)) return;
     try {
       if (state.dirty) await ed.save.saveNow();
       if (state.conflict || state.dirty) return;
@@ -57,7 +57,7 @@ export function createRevisions(ed) {
       ed.loader.applyMinutes(saved);
       els.revisions.close();
       ed.save.setSaveState("saved", `保存済み ${formatTime(new Date())}`);
-      announce(`版 ${number} の内容に戻しました(版 ${saved.revision} として保存)。`);
+      announce(`${revisionName(number)}の内容に戻しました(${revisionName(saved.revision)}として保存)。`);
     } catch (error) {
       if (error.status === 409) {
         els.revisions.close();

@@ -2,7 +2,7 @@
 // retrying by itself after network trouble, waiting for the clerk when signed out or refused, and
 // stopping for good when someone else saved first (a 409 conflict): their version is never
 // overwritten. Exports (Word, …) save first, so the file holds what is on the screen.
-import { announce, api, errorText, formatClock, formatTime, h, loginUrl, offerBlob, people, saveDownload, warnBeforeLeaving } from "./common.js";
+import { announce, api, errorText, formatClock, formatTime, h, loginUrl, offerBlob, people, revisionName, saveDownload, warnBeforeLeaving } from "./common.js";
 import * as T from "./transcript-model.js";
 
 const SAVE_IDLE_MS = 1500; // save this long after the last change …
@@ -65,7 +65,7 @@ export function createSave(ed) {
         if (state.changes === changes) state.dirty = false;
         else state.firstDirtyAt = performance.now();
         if (!state.dirty) ed.local?.confirmed();
-        els.revisionLabel.textContent = `版 ${state.revision}`;
+        els.revisionLabel.textContent = revisionName(state.revision);
         ed.view.hideBanner("save");
         setSaveState(state.dirty ? "dirty" : "saved", state.dirty ? "未保存の変更あり" : `保存済み ${formatTime(new Date())}`);
       } catch (error) {
