@@ -119,10 +119,10 @@ class Recording(SQLModel, table=True):
     kind: str = Field(default=Kind.meeting, max_length=20)
     title: str = Field(default="", max_length=300)
     held_at: datetime | None = None
-    # The kind's other header fields entered at upload (受付者, 相手方, 用件 …: service.records.fields).
-    fields: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     place: str = Field(default="", max_length=300)
     attendees: str = Field(default="", max_length=2000)
+    # The kind's other header fields entered at upload (受付者, 相手方, 用件 …: service.records.fields).
+    fields: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     expected_speakers: int | None = None
     dictionary_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     original_filename: str = Field(default="", max_length=300)
@@ -331,6 +331,8 @@ class SearchSegment(SQLModel, table=True):
     segment: int  # the utterance's index in the minutes; -1 for a header field
     field: str = Field(default="", max_length=50)  # the header field of segment -1
     start: float = 0.0
+    speaker: str = Field(default="", max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
 
 
 # --- issue 22: Word templates of records ------------------------------------------------------------
@@ -352,5 +354,3 @@ class RecordTemplate(SQLModel, table=True):
     active: bool = False
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
-    speaker: str = Field(default="", max_length=200)
-    text: str = Field(sa_column=Column(Text, nullable=False))

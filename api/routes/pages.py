@@ -154,5 +154,5 @@ def mount(app: FastAPI) -> None:
 
     app.mount("/static", Assets(directory=STATIC), name="static")
     app.include_router(router)
-    app.include_router(admin_pages.router)
     page_errors.install(app)  # unknown pages: the Japanese 404 page, not JSON
+    app.include_router(admin_pages.router)

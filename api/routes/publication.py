@@ -108,10 +108,10 @@ def export_publication(
     db: DbSession,
     caller: CurrentCaller,
     format: Annotated[str, Query(pattern="^(docx|txt)$")] = "docx",
-) -> Response:
-    recording = visible_recording(db, caller, recording_id)
     tidy: Annotated[bool, Query(description="整文: えー・あのー等と言い直しを除く")] = False,
     timestamps: Annotated[bool | None, Query(description="発言の時刻を入れる")] = None,
+) -> Response:
+    recording = visible_recording(db, caller, recording_id)
     data = publication.export_copy(
         db, caller, recording, format, tidy=tidy, timestamps=timestamps, ip=client_ip(request)
     )
