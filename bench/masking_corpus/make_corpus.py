@@ -341,6 +341,29 @@ def split_line(r: random.Random) -> Line:
     return line
 
 
+_MARK = re.compile(r"\[\[(\w+):(.+?)\]\]|\{\{(.+?)\}\}")
+
+
+def handwritten() -> list[Line]:
+    """The lines of handwritten.txt: [[kind:text]] is personal data, {{text}} must stay."""
+    lines = []
+    for raw in (HERE / "handwritten.txt").read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        line = Line("handwritten")
+        at = 0
+        for m in _MARK.finditer(raw):
+            line.say(raw[at : m.start()])
+            if m.group(1):
+                line.pd(m.group(2), m.group(1))
+            else:
+                line.stay(m.group(3), "handwritten")
+            at = m.end()
+        line.say(raw[at:])
+        lines.append(line)
+    return lines
+
+
 def main() -> None:
     r = random.Random(24)
     makers = [call_line] * 5 + [numbers_line] * 4 + [meeting_line] * 4 + [split_line]
@@ -353,6 +376,9 @@ def main() -> None:
             continue
         seen.add(text)
         half = "tune" if int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) % 2 == 0 else "holdout"
+        halves[half].append(line.json())
+    for line in handwritten():
+        half = "tune" if int(hashlib.sha1(line.text.encode()).hexdigest()[:8], 16) % 2 == 0 else "holdout"
         halves[half].append(line.json())
     for half, lines in halves.items():
         (HERE / half).mkdir(exist_ok=True)

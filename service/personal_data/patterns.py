@@ -69,15 +69,21 @@ def _is_phone(run: DigitRun) -> bool:
 
 # 環境局の電話番号は…, 区役所、代表…: the number of an office, not of a person.
 _OFFICE_NUMBER = re.compile(
-    r"(?:課|局|係|室|センター|役所|窓口|事務所|担当|事務局|出張所)(?:の|、)?(?:代表|直通)?(?:電話番号|電話|番号|代表|直通|ダイヤル)"
+    r"(?:課|局|係|室|センター|役所|窓口|事務所|担当|事務局|出張所)(?:の|、)?(?:代表|直通)?(?:電話番号|電話|番号|代表|直通|ダイヤル)?"
     r"(?:は|が|、|:|：)?\s*$"
 )
 
 
 def numbers(text: str) -> list[Found]:
     found: list[Found] = []
-    for run in digit_runs(text, minimum=4):
+    for run in digit_runs(text, minimum=2):
         before = _before(text, run.start, 24)
+        if len(run) < 4:
+            # 記号が12: a short number only right after an id's name.
+            if re.search(r"(?:記号|番号|口座)(?:は|が|、)?\s*$", before) and not re.search(r"第\s*$|電話番号", before):
+                kind = "account" if "口座" in before else "id"
+                found.append(Found(run.start, run.end, kind, "番号らしい: 『記号』『番号』の後"))
+            continue
         after = text[run.end : run.end + 6]
         if re.match(r"\s?(?:円|人|件|時間|年|%|％|個|枚|回|万|億|名|歳|才|号室|キロ|メートル|分|秒|日|月)", after):
             continue  # an amount, a count or a date, not a number that identifies
