@@ -29,27 +29,35 @@ from service.db import get_engine
 from service.dictionaries import MAX_IMPORT_BYTES
 from service.errors import ServiceError
 from service.minutes import MAX_MINUTES_BYTES
+from service.records.templates import MAX_TEMPLATE_BYTES
 from service.settings import ServiceSettings, get_settings
 from service.storage import FORM_ALLOWANCE, too_large
 
 UPLOADS = "/api/v1/uploads"
 LOGIN = ("POST", "/api/v1/auth/login")
 LOGIN_BYTES = 16 * 1024  # a name and a password, as JSON
-_KIB = 1024
+FORM_FRAMING = 64 * 1024  # a file form's other fields and its multipart framing
+UPLOAD = -1  # stands for the settings' upload limit (it is read per request)
+
+# Routes whose body may pass the JSON limit (as declared; every other body has ``max_json_bytes``).
+OWN_LIMITS: dict[tuple[str, str], int] = {
+    ("POST", "/api/v1/recordings"): UPLOAD,
+    ("PATCH", f"{UPLOADS}/{{upload_id}}"): UPLOAD,
+    ("PUT", "/api/v1/recordings/{recording_id}/minutes"): MAX_MINUTES_BYTES,
+    ("POST", "/api/v1/dictionaries/{dictionary_id}/import"): MAX_IMPORT_BYTES + FORM_FRAMING,
+    ("POST", "/api/v1/admin/templates"): MAX_TEMPLATE_BYTES + FORM_FRAMING,
+    LOGIN: LOGIN_BYTES,
+}
 
 
 def body_limit(method: str, path: str, settings: ServiceSettings) -> tuple[int, ServiceError]:
     """The most bytes a body of this route may hold, and the refusal beyond it (``path`` as declared)."""
-    uploads = settings.max_upload_bytes
-    limits = {
-        ("POST", "/api/v1/recordings"): (uploads + FORM_ALLOWANCE, too_large(uploads)),
-        ("PATCH", f"{UPLOADS}/{{upload_id}}"): (uploads, too_large(uploads)),
-        ("PUT", "/api/v1/recordings/{recording_id}/minutes"): (MAX_MINUTES_BYTES, None),
-        ("POST", "/api/v1/dictionaries/{dictionary_id}/import"): (MAX_IMPORT_BYTES + 64 * _KIB, None),
-        LOGIN: (LOGIN_BYTES, None),
-    }
-    limit, refusal = limits.get((method, path), (settings.max_json_bytes, None))
-    return limit, refusal or ServiceError(413, "too_large", f"送信データが大きすぎます(上限 {_size(limit)})。")
+    limit = OWN_LIMITS.get((method, path), settings.max_json_bytes)
+    if limit == UPLOAD:
+        uploads = settings.max_upload_bytes
+        # A multipart upload's form fields come on top of the file (a tus PATCH is the bytes alone).
+        return uploads + (FORM_ALLOWANCE if method == "POST" else 0), too_large(uploads)
+    return limit, ServiceError(413, "too_large", f"送信データが大きすぎます(上限 {_size(limit)})。")
 
 
 def _size(limit: int) -> str:
@@ -138,16 +146,7 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
-_TEMPLATES = [
-    (t, _pattern(t))
-    for t in (
-        "/api/v1/recordings",
-        f"{UPLOADS}/{{upload_id}}",
-        "/api/v1/recordings/{recording_id}/minutes",
-        "/api/v1/dictionaries/{dictionary_id}/import",
-        LOGIN[1],
-    )
-]
+_TEMPLATES = [(path, _pattern(path)) for path in sorted({path for _method, path in OWN_LIMITS})]
 
 
 def _credentials_problem(scope: Scope) -> ServiceError | None:
