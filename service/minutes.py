@@ -11,10 +11,10 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session, col, select
 
 from dictionaries.text import UNSAFE_CHARACTERS
+from service.edit_rate import changed_characters
 from service.models import MinutesRevision, Recording, TranscriptRecord
 from service.records.fields import FIELDS, header_fields, initial_fields
 from transcriber.transcript import Transcript
@@ -83,9 +83,10 @@ MINUTES_BODY_DOC: dict[str, Any] = {
 
 
 def edit_counts(machine: dict[str, Any], minutes: Minutes) -> tuple[int, int]:
-    """(characters of the machine transcript, characters changed to reach the minutes' text)."""
-    machine_text = "".join(str(s.get("text", "")) for s in machine.get("segments", []))
-    return len(machine_text), Levenshtein.distance(machine_text, minutes.transcript.text)
+    """(characters of the machine transcript, characters changed to reach the minutes' text), in
+    bounded work however long the minutes (``service.edit_rate``)."""
+    before = [str(s.get("text", "")) for s in machine.get("segments", [])]
+    return sum(map(len, before)), changed_characters(before, [s.text for s in minutes.transcript.segments])
 
 
 # The letter before a revision number in an ETag: the minutes' and a publication copy's numbers differ,
