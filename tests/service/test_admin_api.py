@@ -200,6 +200,7 @@ def test_audit_log_filters_and_exports_formula_safe_csv(world: World) -> None:
         db.add(AuditEvent(device_id=device.id, action="recording.upload", detail="+cmd|calc", ip="127.0.0.1"))
         db.add(AuditEvent(action="test.event", detail="-1+2", ip="\t10.0.0.1"))
         db.commit()
+    assert admin.post(f"{A}/users", json={"name": "sato", "role": "clerk", "department": KITA}).status_code == 201
 
     page = admin.get(f"{A}/audit", params={"action": "admin.device_add"}).json()
     assert page["total"] == 1 and page["items"][0]["user"] == "root_admin"
