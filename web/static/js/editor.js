@@ -20,6 +20,7 @@
 //   editor-drawer.js     the side panel as a drawer on a narrow window
 //   editor-confidence.js 要確認の基準 (the slider) and how doubtful each marked word is
 //   editor-local.js      unsaved edits mirrored in IndexedDB, offered back after a crash
+//   editor-presence.js   who else has the recording open (heartbeat)
 // The transcript operations themselves are in transcript-model.js; 確認モード is review.js.
 import { $, announce, initLayout, pageData } from "./common.js";
 import { createAudio } from "./editor-audio.js";
@@ -30,6 +31,7 @@ import { createFind } from "./editor-find.js";
 import { createLocal } from "./editor-local.js";
 import { createLoader } from "./editor-load.js";
 import { createPopover } from "./editor-popover.js";
+import { createPresence } from "./editor-presence.js";
 import { createRevisions } from "./editor-revisions.js";
 import { createSave } from "./editor-save.js";
 import { createSpeakers } from "./editor-speakers.js";
@@ -117,6 +119,7 @@ ed.revisions = createRevisions(ed);
 ed.terms = createTerms(ed);
 ed.drawer = createDrawer();
 ed.local = createLocal(ed);
+ed.presence = createPresence(ed);
 
 const { view, audio } = ed;
 const review = createReview({
@@ -190,3 +193,4 @@ document.addEventListener(
 
 audio.setUp();
 ed.loader.load();
+ed.presence.start();
