@@ -62,6 +62,8 @@ class DeviceOut(BaseModel):
     agent_version: str | None = None
     queue_length: int | None = None
     free_disk_bytes: int | None = None
+    heartbeat_at: datetime | None = None  # the agent's last heartbeat (None: no agent on this device)
+    silence_alerted_at: datetime | None = None  # set: silent for a day, admins alerted (until it beats again)
 
 
 class CreatedDevice(BaseModel):

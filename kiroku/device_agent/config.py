@@ -174,6 +174,8 @@ def with_values(config: AgentConfig, values: dict[str, Any]) -> AgentConfig:
             continue
         if name in _PATHS:
             converted[name] = Path(str(value)).expanduser()
+        elif name == "marker" and value and not str(value).startswith("."):
+            converted[name] = f".{value}"  # "done" means FILE.done / FILE.wav.done as ".done" does
         elif name == "extensions":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError("extensions は文字列の一覧です / extensions must be a list of strings")
