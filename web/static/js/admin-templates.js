@@ -11,12 +11,13 @@ const errorBox = $("tpl-error");
 const message = $("tpl-message");
 
 function say(text) {
-  message.textContent = text;
+  showMessage(message, text, "success");
   announce(text);
 }
 
 async function act(promise, done) {
   showMessage(errorBox, "");
+  showMessage(message, "", "success");
   try {
     await promise;
     say(done);
