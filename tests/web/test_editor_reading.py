@@ -109,3 +109,47 @@ def test_confidence_threshold_slider_is_remembered_and_shades_by_degree(
     expect(low).to_have_count(at_ninety)
     context.close()
     assert errors == []
+
+
+def test_overview_strip_shows_the_whole_recording_and_moves_there(site_factory: Any, browser: Any, shots: Path) -> None:
+    site: Site = site_factory(worker=False)
+    recording_id = store_finished(site.engine, site.storage, "web_clerk", "見取り図", meeting(40))  # 140 s
+    context = site.context(browser)
+    page = context.new_page()
+    errors = watch_errors(page)
+    log_in(page, site.base, "web_clerk", path=f"/recordings/{recording_id}")
+    page.wait_for_selector("body[data-ready='true']")
+    strip = page.get_by_role("slider", name="録音全体の見取り図")
+    expect(strip).to_be_visible()
+    expect(strip).to_have_attribute("aria-valuemax", "140")
+    # The first utterance (S1, 0–3.2 s) is painted in S1's colour on the first lane, at the far left.
+    colour = page.evaluate(
+        """() => {
+            const canvas = document.querySelector('.overview canvas');
+            const ratio = canvas.width / canvas.clientWidth;
+            const [r, g, b] = canvas.getContext('2d').getImageData(2 * ratio, 4 * ratio, 1, 1).data;
+            return [r, g, b];
+        }"""
+    )
+    assert colour == [0x2F, 0x6F, 0xD6], colour
+    # Words to check are ticked along the bottom band: some pixels there are orange.
+    ticks = page.evaluate(
+        """() => {
+            const canvas = document.querySelector('.overview canvas');
+            const y = canvas.height - 2;
+            const row = canvas.getContext('2d').getImageData(0, y, canvas.width, 1).data;
+            let n = 0;
+            for (let i = 0; i < row.length; i += 4) if (row[i] === 0xd9 && row[i + 1] === 0x48) n++;
+            return n;
+        }"""
+    )
+    assert ticks > 5, ticks
+    target = page.locator(".utt").nth(30)  # 105 s: three quarters of the way
+    expect(target).not_to_be_in_viewport()
+    box = strip.bounding_box()
+    assert box
+    strip.click(position={"x": box["width"] * 0.752, "y": 10})
+    expect(target).to_be_in_viewport()
+    shoot(page, shots, "25-overview")
+    context.close()
+    assert errors == []

@@ -131,7 +131,7 @@ def _expect_place(page: Any, number: int) -> None:
     bar = page.locator("#review-bar")
     expect(bar.locator("#review-progress")).to_have_text(f"{number} / {len(PLACES)} 件")
     expect(bar.locator("#review-kind")).to_have_text(label)
-    expect(bar.locator("#review-text")).to_have_text(f"機械の文字: 「{text}」")
+    expect(bar.locator("#review-text")).to_have_text(f"認識結果: 「{text}」")
     expect(page.locator(".utt.review-row")).to_have_count(1)
     expect(page.locator(".utt.review-row .utt-text")).to_contain_text(text)
     assert _highlighted(page) == text

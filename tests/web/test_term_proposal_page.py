@@ -77,7 +77,7 @@ def test_term_proposed_in_the_editor_and_accepted(site_factory: Any, browser: An
     dialog = page.locator("#term-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("用語(正しい書き方)")).to_have_value("放出")
-    expect(dialog.get_by_label("機械が書いた表記(間違い)")).to_have_value("花天")
+    expect(dialog.get_by_label("認識結果の表記(間違い)")).to_have_value("花天")
     expect(dialog.get_by_label("読み(ひらがな)")).to_have_value("")  # kanji: the API would read 花天
     expect(page.locator("#td-reading-hint")).to_contain_text("空欄のときは「花天」の読みを自動で入れます")
     expect(page.locator("#td-stats")).to_contain_text("辞書に入った用語: 0 語")

@@ -55,6 +55,7 @@ export function createConfidence(ed) {
     if (!ed.state.loaded) return;
     ed.view.renderAll();
     ed.view.updateLowCount();
+    ed.overview?.draw();
     announce(`確からしさ ${label(value)}の語に印を付けました。`);
   }
 

@@ -65,6 +65,7 @@ export function createFind(ed) {
       find.current = k < 0 ? 0 : k;
     }
     paintFind(!keepPlace);
+    ed.overview?.schedule();
   }
 
   function paintFind(scroll) {
@@ -155,5 +156,5 @@ export function createFind(ed) {
   $("replace-one").addEventListener("click", replaceOne);
   $("replace-all").addEventListener("click", replaceAll);
 
-  return { isOpen: () => find.open, open: openFind, close: closeFind, schedule: scheduleFind };
+  return { isOpen: () => find.open, open: openFind, close: closeFind, schedule: scheduleFind, matches: () => find.matches };
 }

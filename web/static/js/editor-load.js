@@ -33,6 +33,7 @@ export function createLoader(ed) {
     ed.view.updateLowCount();
     ed.view.setEditable();
     ed.audio.updatePlaying(false);
+    ed.overview?.draw();
     showStageFailures(transcript.failed_stages);
   }
 

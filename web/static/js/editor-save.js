@@ -25,6 +25,7 @@ export function createSave(ed) {
       state.firstDirtyAt = performance.now();
     }
     ed.local?.mirror(); // kept in this browser until the server confirms it
+    ed.overview?.schedule();
     if (state.conflict) return;
     if (!state.saving && !state.blocked) setSaveState("dirty", "未保存の変更あり");
     clearTimeout(saveTimer);

@@ -233,7 +233,7 @@ export function createSpeakers(ed) {
     redetectButton.disabled = redetectCount.disabled = relabelling || saved || noAudio || !state.loaded;
     if (relabelling) return;
     redetectNote.textContent = saved
-      ? "編集を保存した後は、話者を判定し直せません(保存した議事録は機械の文字起こしから作り直されないため)。話者は「まとめる」や発言ごとのメニューで直してください。"
+      ? "編集を保存した後は、話者を判定し直せません(判定し直すのは認識結果で、保存した議事録には及ばないため)。話者は「まとめる」や発言ごとのメニューで直してください。"
       : noAudio
         ? "音声が削除されているため、話者を判定し直せません。"
         : "音声から話者を判定し直します。文字は変わりません。編集を始める前に使ってください。";

@@ -21,6 +21,7 @@
 //   editor-confidence.js 要確認の基準 (the slider) and how doubtful each marked word is
 //   editor-local.js      unsaved edits mirrored in IndexedDB, offered back after a crash
 //   editor-presence.js   who else has the recording open (heartbeat)
+//   editor-overview.js   the strip of the whole recording: speakers, words to check, matches
 // The transcript operations themselves are in transcript-model.js; 確認モード is review.js.
 import { $, announce, initLayout, pageData } from "./common.js";
 import { createAudio } from "./editor-audio.js";
@@ -29,6 +30,7 @@ import { createDrawer } from "./editor-drawer.js";
 import { createEdit } from "./editor-edit.js";
 import { createFind } from "./editor-find.js";
 import { createLocal } from "./editor-local.js";
+import { createOverview } from "./editor-overview.js";
 import { createLoader } from "./editor-load.js";
 import { createPopover } from "./editor-popover.js";
 import { createPresence } from "./editor-presence.js";
@@ -120,6 +122,7 @@ ed.terms = createTerms(ed);
 ed.drawer = createDrawer();
 ed.local = createLocal(ed);
 ed.presence = createPresence(ed);
+ed.overview = createOverview(ed);
 
 const { view, audio } = ed;
 const review = createReview({

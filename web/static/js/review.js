@@ -138,7 +138,7 @@ export function createReview(ed) {
     els.kind.dataset.kind = place.kinds[0];
     els.time.textContent = formatClock(place.start);
     els.reasons.replaceChildren(...place.reasons.map((r) => h("li", {}, r)));
-    els.text.textContent = place.text ? `機械の文字: 「${place.text}」` : "";
+    els.text.textContent = place.text ? `認識結果: 「${place.text}」` : "";
     els.place.classList.toggle("is-checked", walk.checked.has(place.key));
     const located = locate();
     walk.located = located;

@@ -81,9 +81,9 @@ export function createTermDialog({ recordingId, onDone }) {
     const problem = !term
       ? [fields.term, "用語(正しい書き方)を入れてください。"]
       : !before
-        ? [fields.before, "機械が書いた表記(間違っていた書き方)を入れてください。"]
+        ? [fields.before, "認識結果の表記(間違っていた書き方)を入れてください。"]
         : term === before
-          ? [fields.before, "用語と、機械が書いた表記が同じです。間違っていた書き方を入れてください。"]
+          ? [fields.before, "用語と、認識結果の表記が同じです。間違っていた書き方を入れてください。"]
           : null;
     if (problem) {
       error.textContent = problem[1];
