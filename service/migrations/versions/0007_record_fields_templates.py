@@ -22,8 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("recording") as batch:
-        batch.add_column(sa.Column("fields", sa.JSON(), nullable=False, server_default="{}"))
+    # Plain ALTER TABLE on both databases: a batch rebuild of ``recording`` would drop a table that
+    # jobs, transcripts and minutes point at.
+    op.add_column("recording", sa.Column("fields", sa.JSON(), nullable=False, server_default="{}"))
     op.create_table(
         "recordtemplate",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -44,5 +45,4 @@ def downgrade() -> None:
     op.drop_index("ix_recordtemplate_department_id", table_name="recordtemplate")
     op.drop_index("ix_recordtemplate_kind", table_name="recordtemplate")
     op.drop_table("recordtemplate")
-    with op.batch_alter_table("recording") as batch:
-        batch.drop_column("fields")
+    op.drop_column("recording", "fields")  # SQLite 3.35+ drops a column in place
