@@ -561,3 +561,67 @@ def test_the_agent_stops_cleanly_on_sigterm_and_says_so(tmp_path: Path) -> None:
         assert "停止しました / stopped" in watcher.output()
     finally:
         watcher.kill()
+
+
+def _agent(tmp_path: Path, **settings: Any) -> Any:
+    from kiroku.device_agent.agent import Agent
+    from kiroku.device_agent.config import AgentConfig, with_values
+
+    folder = tmp_path / "recorder"
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {"server": "http://127.0.0.1:9", "key": "kd_x", "folder": folder, "data_dir": tmp_path / "data"}
+    return Agent(with_values(AgentConfig(), {**values, **settings}).checked())
+
+
+def test_after_confirmation_a_file_is_kept_archived_or_deleted(tmp_path: Path) -> None:
+    archive = tmp_path / "sent"
+    agent = _agent(tmp_path, after="archive", archive_dir=archive, marker=".done")
+    recorded = agent.folder / "2026" / "12" / "会議.wav"
+    recorded.parent.mkdir(parents=True)
+    for round_ in range(2):  # the recorder reuses a name: the earlier archived copy is not overwritten
+        recorded.write_bytes(b"RIFF" + bytes([round_]) * 100)
+        recorded.with_name("会議.wav.done").touch()
+        agent._tidy(recorded)
+        assert not recorded.exists() and not recorded.with_name("会議.wav.done").exists()
+    kept = sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file())
+    assert kept == ["2026/12/会議.wav", "2026/12/会議.wav.done", "2026/12/会議_1.wav", "2026/12/会議_1.wav.done"]
+    assert (archive / "2026/12/会議.wav").read_bytes() == b"RIFF" + bytes([0]) * 100
+    agent.state.close()
+
+    deleting = _agent(tmp_path / "d", after="delete")
+    gone = deleting.folder / "a.wav"
+    gone.write_bytes(b"x")
+    deleting._tidy(gone)
+    assert not gone.exists()
+    deleting.state.close()
+
+    keeping = _agent(tmp_path / "k")
+    kept_file = keeping.folder / "a.wav"
+    kept_file.write_bytes(b"x")
+    keeping._tidy(kept_file)
+    assert kept_file.read_bytes() == b"x"
+    keeping.state.close()
+
+
+def test_a_nearly_full_disk_is_warned_about_once_an_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import shutil as shutil_module
+
+    from kiroku.device_agent import agent as agent_module
+
+    agent = _agent(tmp_path, min_free_percent=10)
+    total = 100 * 1024**3
+    usage = shutil_module._ntuple_diskusage(total, total - 5 * 1024**3, 5 * 1024**3)
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda _path: usage)
+    logger = agent_module.log
+    monkeypatch.setattr(logger, "propagate", False)  # counted once, by this handler only
+    logger.addHandler(caplog.handler)
+    try:
+        assert agent._free_disk() == 5 * 1024**3
+        assert agent._free_disk() == 5 * 1024**3
+    finally:
+        logger.removeHandler(caplog.handler)
+    warnings = [r.getMessage() for r in caplog.records if "ディスクの空きが少なく" in r.getMessage()]
+    assert len(warnings) == 1 and "5.0 GB" in warnings[0] and "(5%)" in warnings[0]
+    agent.state.close()
