@@ -307,3 +307,26 @@ def test_a_title_as_long_as_an_upload_allows_still_exports() -> None:
     minutes = Minutes.model_validate({"header": {"title": "議" * 300}, "transcript": TRANSCRIPT})
     document = Document(io.BytesIO(export(minutes, "docx", "meeting", name="long")))
     assert {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}["会議名"] == "議" * 300
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_publication_copy_is_marked_masked_and_named(world: World) -> None:
+    clerk = world.client("clerk_kita")
+    fields = {"staff": "保健福祉課 佐藤", "counterpart": "大阪 花子", "purpose": "入所手続きの説明"}
+    created = _upload(clerk, kind="interview", title="保育所の相談", fields=json.dumps(fields, ensure_ascii=False))
+    _finish(world, created["id"], TRANSCRIPT)
+    base = f"/api/v1/recordings/{created['id']}/publication"
+    assert clerk.post(base).status_code == 201
+    exported = clerk.get(f"{base}/export", params={"format": "docx"})
+    assert exported.status_code == 200
+    name = unquote(exported.headers["content-disposition"].split("filename*=UTF-8''")[1])
+    assert re.fullmatch(r"\d{8}_保育所の相談_面談記録_公開用\.docx", name), name
+    document = Document(io.BytesIO(exported.content))
+    section = document.sections[0]
+    assert "【公開用】" in section.header.paragraphs[-1].text
+    assert any("公開用" in p.text for p in section.footer.paragraphs)
+    cells = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
+    assert "花子" not in cells["相手方"] and "■" in cells["相手方"]  # 氏名は公開用では伏せる
+    assert cells["対応者"] == "保健福祉課 佐藤"
+    txt = clerk.get(f"{base}/export", params={"format": "txt"}).text
+    assert txt.startswith("【公開用】") and "花子" not in txt
