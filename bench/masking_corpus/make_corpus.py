@@ -334,7 +334,8 @@ def split_line(r: random.Random) -> Line:
     surname = r.choice(SURNAMES + RARE_SURNAMES)
     given = r.choice(GIVEN)
     if r.random() < 0.5:
-        line.say("名前は").pd(surname + given[:1] + " " + given[1:], "name").say("です。")
+        cut = given[:1] + " " + given[1:] if len(given) > 1 else given  # an ASR space inside the given name
+        line.say("名前は").pd(surname + cut, "name").say("です。")
     else:
         line.say(f"{f(r)}").pd(surname, "name").say("、").pd(given, "name").say("と申します。")
     line.say(r.choice(["電話は", "番号は"])).pd(phone(r), "phone").say("です。")

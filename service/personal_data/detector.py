@@ -131,7 +131,17 @@ def find(text: str, known_names: Iterable[str] = (), *, use_nlp: bool = True) ->
         *_given(text, known_names),
     ]
     found += names.by_analysis(text, tokens, _entities(text, tokens, found) if use_nlp else [])
-    return merge(f for f in found if f.end > f.start)
+    return merge(_without_cue(text, f) for f in found if f.end > f.start)
+
+
+def _without_cue(text: str, found: Found) -> Found:
+    """山本きよ|と言います: the analyser may take the と of the cue into the name."""
+    if found.kind == "name" and found.end - found.start > 1 and text.startswith(_CUE_TO, found.end - 1):
+        return Found(found.start, found.end - 1, found.kind, found.reason)
+    return found
+
+
+_CUE_TO = ("と申", "と言い", "といい", "と呼")
 
 
 def detect(text: str, known_names: Iterable[str] = (), *, use_nlp: bool = True) -> list[Candidate]:

@@ -53,7 +53,9 @@ _STOP_AFTER_NAME = ("です", "でございます", "と申", "といい", "と�
                     "？", "?", "って", "と言", "ね", "でして", "で、", "なんです", "と書", "で登録")  # fmt: skip
 
 
-_PEOPLE_NOUNS = ("業者", "大家", "奥", "隣", "皆", "運転手", "看護師", "医者", "先生", "ヘルパー", "ケアマネ",
+_PEOPLE_NOUNS = ("おばあ", "おじい", "おかあ", "おとう", "おにい", "おねえ", "ばあ", "じい", "赤", "お姉", "お兄",
+                 "お母", "お父", "おば", "おじ", "お嬢", "坊", "お坊", "業者", "大家", "奥", "隣", "皆",
+                 "運転手", "看護師", "医者", "先生", "ヘルパー", "ケアマネ",
                  "管理人", "家主", "店員", "係", "職員", "相手", "お客", "客", "お医者", "担任", "上司", "社長",
                  "友達", "近所", "民生委員", "弁護士", "司法書士", "警察", "郵便屋", "配達", "区長",
                  "市長")  # fmt: skip
@@ -78,7 +80,8 @@ def name_like(text: str, tokens: Sequence[Token], level: str) -> bool:
     if any(t.oov or t.proper for t in tokens):
         return True
     if _HIRA.fullmatch(bare) or re.fullmatch(r"[\u30a1-\u30faー]+", bare):
-        return len(bare) >= 3 and not any(t.pos[0] in ("動詞", "形容詞") for t in tokens)
+        shortest = 2 if level == "strong" else 3
+        return len(bare) >= shortest and not any(t.pos[0] in ("動詞", "形容詞") for t in tokens)
     nouns = all(t.pos[0] in ("名詞", "接尾辞", "補助記号", "空白") for t in tokens)
     if level == "strong":
         # 土居, 蔀: surnames the analyser reads as common words; the cue is enough.
@@ -101,11 +104,30 @@ def _covering(tokens: Sequence[Token], ends: list[int], start: int, end: int) ->
 
 def _back(text: str, tokens: Sequence[Token], ends: list[int], end: int) -> tuple[int, int] | None:
     """The name-like words that end at ``end``: (start, end)."""
+    while end > 0 and text[end - 1] in " 　":
+        end -= 1  # やまもと はなこ です
     if end > 0 and re.match(r"[\u3041-\u3096ー]", text[end - 1]):
         # Names in hiragana fall apart into particles (やま|も|と|はなこ): take the run of hiragana.
         start = end
         while start > 0 and re.match(r"[\u3041-\u3096ー]", text[start - 1]):
             start -= 1
+        inside = _covering(tokens, ends, start, end)
+        if inside and all(t.pos[0] in ("助詞", "助動詞") for t in inside):
+            return None  # 翔がです: a particle, not a name in hiragana
+        if len(inside) > 1 and inside[0].pos[0] == "助詞" and inside[0].start <= start:
+            start = inside[1].start  # 私は|さとう: the particle before the name
+        # それでやまださん: when the analyser knows the name at the end of the run, the name is that.
+        k = len(inside)
+        while k > 0 and inside[k - 1].person and inside[k - 1].start >= start:
+            k -= 1
+        words = ("接続詞", "感動詞", "副詞", "代名詞", "連体詞", "動詞", "助動詞")
+        if k < len(inside) and inside[-1].end == end and any(t.pos[0] in words for t in inside[:k]):
+            start = inside[k].start  # それ|で|やまだ: a word that is no part of a name comes before
+        # 山本きよ: a surname in kanji before a given name in hiragana.
+        gap = 1 if start > 0 and text[start - 1] in " 　" else 0
+        j = bisect_right(ends, start - gap) - 1
+        if j >= 0 and tokens[j].end == start - gap and tokens[j].person:
+            start = tokens[j].start
         return start, end
     j = bisect_right(ends, end) - 1
     start = end
@@ -150,6 +172,8 @@ def _clean(text: str, start: int, end: int) -> tuple[int, int]:
         span = text[start:end]
     span = span.lstrip("、 　")
     start = end - len(span)
+    end -= len(span) - len(span.rstrip("、 　"))
+    span = text[start:end]
     tail = _TAIL.search(span)
     if tail:
         end -= len(tail.group())
@@ -228,10 +252,14 @@ def by_analysis(text: str, tokens: Sequence[Token], entities: Sequence[Entity]) 
         for part in re.finditer(r"[^\s、。,:：]+", text[entity.start : entity.end]):
             start, end = entity.start + part.start(), entity.start + part.end()
             covered = _covering(tokens, ends, start, end)
+            while covered and covered[-1].pos[0] in ("助詞", "助動詞") and covered[-1].start > start:
+                end = covered.pop().start  # 山本きよと: the particle after the name is not the name
+            if not covered:
+                continue
             if official(text, start, end) or text.startswith((":", "："), end):
                 continue
             if not any(t.person or t.oov for t in covered):
                 continue  # GiNZA alone on a common word is too often wrong on spoken text
-            if name_like(part.group(), covered, "honorific"):
+            if name_like(text[start:end], covered, "honorific"):
                 found.append(Found(start, end, "name", "氏名らしい: 人名の固有表現"))
     return found

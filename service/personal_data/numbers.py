@@ -94,7 +94,12 @@ def digit_runs(text: str, minimum: int = 4) -> list[DigitRun]:
         while j < len(text):
             found = _digit_at(text, hira, j)
             if found is None:
-                skip = _separator_at(text, j)
+                skip = 0
+                for _ in range(3):  # 090 の 1234: a separator said with spaces around it
+                    more = _separator_at(text, j + skip)
+                    if not more:
+                        break
+                    skip += more
                 after = _digit_at(text, hira, j + skip) if skip and j + skip < len(text) else None
                 if not skip or after is None or not tokens:
                     break

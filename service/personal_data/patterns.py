@@ -87,6 +87,8 @@ def numbers(text: str) -> list[Found]:
         after = text[run.end : run.end + 6]
         if re.match(r"\s?(?:円|人|件|時間|年|%|％|個|枚|回|万|億|名|歳|才|号室|キロ|メートル|分|秒|日|月)", after):
             continue  # an amount, a count or a date, not a number that identifies
+        if re.match(r"\s*まで\s*(?:お|ご)?問い?合わせ", text[run.end : run.end + 12]):
+            continue  # …までお問い合わせください: a published number
         digits = run.digits
         if any(c in before for c in cues.MYNUMBER_CUES) and len(digits) == 12:
             found.append(Found(run.start, run.end, "mynumber", "マイナンバーらしい: 12桁の個人番号"))
@@ -185,8 +187,26 @@ _REST = re.compile(
 )
 
 
+# 市役所は北区中之島1丁目3番20号にあります, 十三本町1丁目付近で工事: a public place, not someone's home.
+_PUBLIC_BEFORE = re.compile(
+    r"(?:役所|庁舎|センター|図書館|会館|ホール|公園|病院|学校|事務所|本社|支店|会場|施設|駅|工場|事業所)"
+    r"(?:の所在地|の住所)?(?:は|が|、)\s*$"
+)
+_PUBLIC_AFTER = re.compile(
+    r"\s*(?:付近|周辺|一帯|地区|界隈|エリア|方面|の交差点|の工事|で工事|の現場|にあります|にある|に移転)"
+)
+
+
+def _public_place(text: str, start: int, end: int) -> bool:
+    return _PUBLIC_BEFORE.search(_before(text, start, 20)) is not None or _PUBLIC_AFTER.match(text, end) is not None
+
+
 def addresses(text: str, v: str) -> list[Found]:
-    found = [Found(m.start(), m.end(), "address", "住所らしい: 町名と丁目・番地") for m in _ADDRESS.finditer(v)]
+    found = [
+        Found(m.start(), m.end(), "address", "住所らしい: 町名と丁目・番地")
+        for m in _ADDRESS.finditer(v)
+        if not _public_place(text, m.start(), m.end())
+    ]
     # 四貫島に住んでいます: the place before a cue of residence is where someone lives.
     for cue in cues.RESIDENCE_AFTER:
         for m in re.finditer(re.escape(cue), text):
