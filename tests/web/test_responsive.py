@@ -1,7 +1,8 @@
-"""Every page from a phone's width to a desk's, in a real browser: at 390×844, 768×1024 and 1280×800
-nothing scrolls sideways (``scrollWidth <= innerWidth``), the console stays clean, and the narrow
-layouts work: the navigation behind a menu button, the editor's side panel in a drawer, the upload
-form in one column. Screenshots of every page at every size go to ``$KIROKU_SCREENSHOTS/responsive``."""
+"""Every page (the admin console too) from a phone's width to a desk's, in a real browser: at
+390×844, 768×1024 and 1280×800 nothing scrolls sideways (``scrollWidth <= innerWidth``), the console
+stays clean, and the narrow layouts work: the navigation behind a menu button, the editor's side
+panel in a drawer, the upload form in one column. Screenshots of every page at every size go to
+``$KIROKU_SCREENSHOTS/responsive``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 from tests.conftest import SINGLE
 from tests.service.conftest import PASSWORD
 from tests.service.processes import login as api_login
-from tests.web.conftest import Site, log_in, watch_errors
+from tests.web.conftest import DEPARTMENT, Site, log_in, watch_errors
 from tests.web.transcripts import meeting, store_finished
 
 pytestmark = pytest.mark.slow
@@ -25,14 +26,17 @@ VIEWPORTS = [(390, 844), (768, 1024), (1280, 800)]
 
 
 def _seed(site: Site) -> int:
-    """A finished meeting with audio and a publication copy, and this month's usage (minutes, not hours)."""
-    from service.models import Recording, User
+    """A finished meeting with audio and a publication copy, this month's usage (minutes, not hours),
+    and an administrator (who sees every page, the admin console too)."""
+    from service.accounts import add_user
+    from service.models import Recording, Role, User
     from service.search import index_recording
     from service.usage import new_usage_record
 
     title = "予算の打合せ(長いタイトルの記録)"
     recording_id = store_finished(site.engine, site.storage, "web_clerk", title, meeting(40), SINGLE)
     with Session(site.engine) as db:
+        add_user(db, "web_admin", Role.admin, DEPARTMENT, PASSWORD, display_name="管理 太郎")
         assert index_recording(db, recording_id)
         clerk = db.exec(select(User).where(User.name == "web_clerk")).one()
         now = datetime.now(UTC)
@@ -60,6 +64,8 @@ def _pages(recording_id: int) -> list[tuple[str, str, str]]:
         ("search", "/search?q=%E4%BA%88%E7%AE%97", "#s-results > li"),
         ("dictionaries", "/dictionaries", "#dict-list button"),
         ("usage", "/usage", "#usage-body[aria-busy='false']"),
+        ("admin", "/admin", "body[data-ready='true']"),
+        ("admin-templates", "/admin/templates", "#tpl-form"),
     ]
 
 
@@ -92,7 +98,7 @@ def test_every_page_fits_every_width(site_factory: Any, browser: Any, shots: Pat
         )
         page = context.new_page()
         errors = watch_errors(page)
-        log_in(page, site.base, "web_manager")
+        log_in(page, site.base, "web_admin")
         for name, path, ready in _pages(recording_id):
             page.goto(f"{site.base}{path}")
             page.wait_for_selector(ready, state="attached", timeout=20_000)
