@@ -5,6 +5,7 @@ deactivate|activate``, ``kiroku token add|list|revoke``, ``kiroku device add|lis
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -54,7 +55,13 @@ def serve(
     )
     typer.echo(f"kiroku: {url}/ で待ち受けます (API: {url}/docs)")
     if first is not None:
-        _show_first_admin(first.name, first.password, generated=not settings.admin_password.get_secret_value())
+        _show_first_admin(
+            first.name,
+            first.password,
+            generated=not settings.admin_password.get_secret_value(),
+            home=settings.data_dir(),
+            terminal=sys.stderr.isatty(),
+        )
     worker: subprocess.Popen[bytes] | None = None
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again once its own handler is
     # gone: with the default action that ends this process at once, before the worker is stopped, and
@@ -74,12 +81,27 @@ def serve(
     typer.echo("kiroku: 停止しました / stopped")
 
 
-def _show_first_admin(name: str, password: str, generated: bool) -> None:
-    """Once, on the terminal of the first start (stderr, never the logging handlers): a generated
-    password is printed only here, and can be changed with `kiroku user passwd`."""
+FIRST_ADMIN_FILE = "first-admin-password.txt"
+
+
+def _show_first_admin(name: str, password: str, generated: bool, home: Path, terminal: bool) -> None:
+    """Once, at the first start, never through the logging handlers. A generated password goes to
+    the terminal (stderr) when there is one; under systemd or Docker stderr is a log that stays, so
+    it goes instead to a file only the service's user can read, and the log names the file."""
     typer.echo(f"kiroku: 最初の管理者を作成しました / first admin created: {name}", err=True)
-    if generated:
+    if generated and terminal:
         typer.echo(f"kiroku: 仮パスワード / one-time password (shown once): {password}", err=True)
+    elif generated:
+        saved = home / FIRST_ADMIN_FILE
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
+        typer.echo(
+            f"kiroku: 仮パスワードは {saved} にあります。読んだら削除してください / "
+            f"the one-time password is in {saved} (0600); delete it once read",
+            err=True,
+        )
     typer.echo(
         f"kiroku: ログインしたら「パスワード変更」で変えてください / change it after signing in "
         f"(or: kiroku user passwd {name} --password-stdin)",

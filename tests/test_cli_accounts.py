@@ -103,15 +103,30 @@ def test_the_first_admins_password_can_be_changed(home: Path) -> None:
     assert kiroku("user", "passwd", "nobody", "--password-stdin", stdin="long-enough-1\n").exit_code == 1
 
 
-def test_serve_shows_the_generated_password_once_on_stderr(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_shows_the_generated_password_once_on_its_terminal(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from kiroku.service_cli import _show_first_admin
 
-    _show_first_admin("admin", "Gen3ratedPassw0rd", generated=True)
+    _show_first_admin("admin", "Gen3ratedPassw0rd", generated=True, home=home, terminal=True)
     shown = capsys.readouterr()
     assert "Gen3ratedPassw0rd" in shown.err and "Gen3ratedPassw0rd" not in shown.out
     assert "kiroku user passwd admin" in shown.err
-    _show_first_admin("admin", "from-the-environment", generated=False)
+    assert not (home / "first-admin-password.txt").exists()
+    _show_first_admin("admin", "from-the-environment", generated=False, home=home, terminal=True)
     assert "from-the-environment" not in capsys.readouterr().err
+
+
+def test_without_a_terminal_the_password_stays_out_of_the_log(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Under systemd or Docker stderr is the journal: the password goes to a file only the service reads."""
+    from kiroku.service_cli import _show_first_admin
+
+    _show_first_admin("admin", "Gen3ratedPassw0rd", generated=True, home=home, terminal=False)
+    logged = capsys.readouterr()
+    saved = home / "first-admin-password.txt"
+    assert "Gen3ratedPassw0rd" not in logged.err + logged.out and str(saved) in logged.err
+    assert saved.read_text(encoding="utf-8").strip() == "Gen3ratedPassw0rd"
+    assert saved.stat().st_mode & 0o777 == 0o600
 
 
 def test_look_alike_names_are_refused_as_the_api_refuses_them(home: Path) -> None:
