@@ -85,3 +85,31 @@ def test_the_device_extra_installs_the_agent_without_engine_or_server(tmp_path: 
         timeout=120,
     )
     assert agent.returncode == 2 and "設定ファイルがありません" in agent.stderr, agent.stderr
+
+
+# Fast guard for the same promise, in this environment: the command line's modules and the agent
+# import nothing of the engine, the service or the web framework (the light install would lack them).
+_PROBE = """
+import sys
+import kiroku.cli
+import kiroku.device_agent.agent
+from typer.main import get_command
+
+try:
+    get_command(kiroku.cli.app).main(["device", "watch", "--help"], standalone_mode=False)
+except SystemExit:
+    pass
+heavy = ("torch", "faster_whisper", "ctranslate2", "av", "numpy", "fastapi", "starlette", "sqlalchemy",
+         "sqlmodel", "celery", "uvicorn")
+print("HEAVY:", *sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))
+"""
+
+
+def test_the_command_line_and_the_agent_import_nothing_heavy() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-c", _PROBE], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "--stable-seconds" in shown.stdout
+    heavy = next(line for line in shown.stdout.splitlines() if line.startswith("HEAVY:"))
+    assert heavy == "HEAVY:", f"imported at the top of the command line or the agent: {heavy}"
