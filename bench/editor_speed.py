@@ -4,8 +4,10 @@
 
 Runs the browser test that opens the meeting three times and types in its middle (it measures in
 the page: performance.now() and the Event Timing API), then prints its figures against the targets:
-ready for typing within 1 s of navigation (best of three loads), each keystroke's handler within one
-frame (16 ms), every interaction painted within 200 ms ("good" interaction to next paint). Exits 1
+ready for typing within 1 s of navigation (best of three loads, the overview strip drawn), each
+keystroke's handler within one frame (16 ms), every interaction painted within 200 ms ("good"
+interaction to next paint), and while playing, marking the word being played costs at most 2 ms a
+frame on average. Exits 1
 when a target is missed. Run it on an otherwise idle machine: the figures are wall-clock times.
 """
 
@@ -20,7 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST = "tests/web/test_editor.py::test_editor_opens_2000_utterances_and_measures_itself"
-TARGETS = {"ready_ms_best": 1000.0, "typing_handler_max_ms": 16.0, "typing_worst_event_ms": 200.0}
+TARGETS = {
+    "ready_ms_best": 1000.0,
+    "typing_handler_max_ms": 16.0,
+    "typing_worst_event_ms": 200.0,
+    "highlight_frame_avg_ms": 2.0,  # the word being played, marked each animation frame
+}
 
 
 def main() -> int:

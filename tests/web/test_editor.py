@@ -76,6 +76,15 @@ def test_editor_opens_2000_utterances_and_measures_itself(
     expect(page.locator("#save-state")).to_contain_text("保存済み", timeout=20_000)
     shoot(page, shots, "10-editor-2000-utterances")
 
+    # Playing: each animation frame marks the word under the play head (and keeps it in view).
+    page.evaluate(
+        "() => Object.assign(window.kirokuEditor.metrics, {highlightFrames: 0, highlightTotalMs: 0, highlightMaxMs: 0})"
+    )
+    page.click("#play")
+    page.wait_for_function("() => window.kirokuEditor.metrics.highlightFrames >= 90", timeout=20_000)
+    page.click("#play")
+    playing: dict[str, Any] = page.evaluate("() => ({...window.kirokuEditor.metrics})")
+
     report = {
         "utterances": 2000,
         "ready_ms_per_load": ready,
@@ -85,6 +94,10 @@ def test_editor_opens_2000_utterances_and_measures_itself(
         "typing_handler_max_ms": round(typing["inputMaxMs"], 3),
         "typing_events_over_16ms": len(slow_events),
         "typing_worst_event_ms": worst_event,
+        "highlight_frames": playing["highlightFrames"],
+        "highlight_frame_avg_ms": round(playing["highlightTotalMs"] / max(1, playing["highlightFrames"]), 3),
+        "highlight_frame_max_ms": round(playing["highlightMaxMs"], 3),
+        "overview_draw_ms": round(playing["overviewMs"], 1),
     }
     (shots / "editor-metrics.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print("editor metrics:", json.dumps(report, ensure_ascii=False))
