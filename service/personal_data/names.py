@@ -69,6 +69,8 @@ def name_like(text: str, tokens: Sequence[Token], level: str) -> bool:
         return False
     if bare in cues.NOT_NAMES or bare in _PEOPLE_NOUNS or any(bare.endswith(t) for t in cues.OFFICIAL_TITLES):
         return False
+    if bare.endswith(cues.COMPANY_SUFFIXES) or bare.startswith(("株式会社", "有限会社")):
+        return False
     if any(bare.endswith(u) for u in cues.OFFICE_UNITS) and not any(t.person for t in tokens):
         return False
     if any(t.person for t in tokens):
@@ -190,7 +192,8 @@ def by_cues(text: str, tokens: Sequence[Token]) -> list[Found]:
         if start >= end:
             return
         covered = _covering(tokens, ends, start, end)
-        if name_like(text[start:end], covered, level) and not _staff(text, start):
+        company = text.startswith(cues.COMPANY_SUFFIXES, end)
+        if name_like(text[start:end], covered, level) and not _staff(text, start) and not company:
             found.append(Found(start, end, "name", reason))
 
     # 名前は山本な子です (the name after the cue, up to です/と申します/、)
@@ -243,7 +246,7 @@ def by_analysis(text: str, tokens: Sequence[Token], entities: Sequence[Entity]) 
     ends = [t.end for t in tokens]
     for a, b in pairwise(tokens):
         full = a.person and b.person and a.pos[3] == "姓" and b.pos[3] == "名" and a.end == b.start
-        if full and not official(text, a.start, b.end):
+        if full and not official(text, a.start, b.end) and not text.startswith(cues.COMPANY_SUFFIXES, b.end):
             found.append(Found(a.start, b.end, "name", "氏名らしい: 姓と名"))
     for entity in entities:
         if entity.label != "Person":
@@ -256,7 +259,7 @@ def by_analysis(text: str, tokens: Sequence[Token], entities: Sequence[Entity]) 
                 end = covered.pop().start  # 山本きよと: the particle after the name is not the name
             if not covered:
                 continue
-            if official(text, start, end) or text.startswith((":", "："), end):
+            if official(text, start, end) or text.startswith((":", "：", *cues.COMPANY_SUFFIXES), end):
                 continue
             if not any(t.person or t.oov for t in covered):
                 continue  # GiNZA alone on a common word is too often wrong on spoken text

@@ -201,11 +201,21 @@ def _public_place(text: str, start: int, end: int) -> bool:
     return _PUBLIC_BEFORE.search(_before(text, start, 20)) is not None or _PUBLIC_AFTER.match(text, end) is not None
 
 
+_HOME = re.compile(r"住所|住ん|住ま|在住|自宅|お宅|家|実家|転居|引っ越|送付先|届け先|〒")
+
+
+def _precise(v: str, start: int, end: int, text: str) -> bool:
+    """A house (…番…号, 1-2-3) or a 丁目 said as where someone lives; 中之島2丁目の再開発 is a district."""
+    if re.search(r"番|号|\d-\d|ばん|ごう", v[start:end]):
+        return True
+    return _HOME.search(text[max(0, start - 12) : start] + text[end : end + 8]) is not None
+
+
 def addresses(text: str, v: str) -> list[Found]:
     found = [
         Found(m.start(), m.end(), "address", "住所らしい: 町名と丁目・番地")
         for m in _ADDRESS.finditer(v)
-        if not _public_place(text, m.start(), m.end())
+        if not _public_place(text, m.start(), m.end()) and _precise(v, m.start(), m.end(), text)
     ]
     # 四貫島に住んでいます: the place before a cue of residence is where someone lives.
     for cue in cues.RESIDENCE_AFTER:

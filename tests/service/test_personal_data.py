@@ -85,6 +85,10 @@ def test_the_reason_says_which_cue() -> None:
         "何かあれば保護課の電話番号06-6208-7111までどうぞ。",  # the office's own public number
         "お問い合わせは区民課、電話0120-123-456までお願いします。",
         "第12号議案、1,870時間、2,716件の申請がありました。",
+        "山本建設株式会社と協議しました。田中工務店さんから回答がありました。",  # companies named after people
+        "中之島2丁目の再開発と阿倍野区旭町1丁目の区画整理事業について",  # districts, not homes
+        "大阪市役所は北区中之島1丁目3番20号にあります。",  # a public building's address
+        "なにわコール 06-4301-7285 までお問い合わせください。",
     ],
 )
 def test_what_must_stay(text: str) -> None:
