@@ -164,8 +164,11 @@ class Blast:
     seconds: float
 
 
-def blast(port: int, head: str, total: int, chunked: bool = False, announce_only: bool = False) -> Blast:
-    """Send ``head`` then up to ``total`` body bytes until the server answers; the first answer line."""
+def blast(
+    port: int, head: str, total: int, chunked: bool = False, announce_only: bool = False, start: bytes = b""
+) -> Blast:
+    """Send ``head``, then a body of ``total`` bytes (beginning with ``start``) until the server answers;
+    returns the answer's first line."""
     started = time.monotonic()
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(head.encode())
@@ -186,7 +189,8 @@ def blast(port: int, head: str, total: int, chunked: bool = False, announce_only
                 break
         if writable:
             if not pending:
-                pending = (f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n") if chunked else chunk
+                piece = start + chunk[len(start) :] if sent == 0 else chunk
+                pending = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n") if chunked else piece
             try:
                 written = sock.send(pending)
             except (BrokenPipeError, ConnectionResetError):
@@ -208,14 +212,24 @@ def body_cases(port: int, size: int, cookie: str) -> list[tuple[str, Callable[[]
         return start + size_header + extra + "\r\n"
 
     multipart, json_type, huge = "multipart/form-data; boundary=x", "application/json", 50 * 1024**3
+
+    def part(filename: str) -> bytes:  # a well-formed file part: the parser spools what follows
+        return f'--x\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'.encode()
+
     importing, recordings, login = "/api/v1/dictionaries/1/import", "/api/v1/recordings", "/api/v1/auth/login"
     mb = size // MB
     return [
-        (f"anonymous {mb} MB CSV import", lambda: blast(port, request("POST", importing, multipart, size), size)),
-        (f"anonymous {mb} MB upload", lambda: blast(port, request("POST", recordings, multipart, size), size)),
+        (
+            f"anonymous {mb} MB CSV import",
+            lambda: blast(port, request("POST", importing, multipart, size), size, start=part("a.csv")),
+        ),
+        (
+            f"anonymous {mb} MB upload",
+            lambda: blast(port, request("POST", recordings, multipart, size), size, start=part("a.wav")),
+        ),
         (
             f"anonymous {mb} MB login JSON (chunked)",
-            lambda: blast(port, request("POST", login, json_type, None), size, chunked=True),
+            lambda: blast(port, request("POST", login, json_type, None), size, chunked=True, start=b'{"username": "'),
         ),
         (
             "anonymous 50 GB announced import",

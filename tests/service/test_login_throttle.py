@@ -12,9 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from service.logins import purge_login_records
 from service.models import AuditEvent, LoginFailure, LoginSession, User, utcnow
-from service.security import PASSWORDS
 from service.settings import get_settings
 from tests.service.conftest import PASSWORD, World
 
@@ -76,6 +74,8 @@ def test_spraying_one_password_over_many_names_is_slowed(world: World, monkeypat
 
 
 def test_password_checks_at_once_are_capped(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.security import PASSWORDS
+
     monkeypatch.setenv("KIROKU_LOGIN_HASH_CONCURRENCY", "1")
     monkeypatch.setenv("KIROKU_LOGIN_HASH_WAIT_SECONDS", "0")
     get_settings.cache_clear()
@@ -104,6 +104,8 @@ def test_failed_logins_and_logouts_are_audited(world: World) -> None:
 
 
 def test_old_failures_and_expired_sessions_are_purged(world: World) -> None:
+    from service.logins import purge_login_records
+
     client = world.client("clerk_kita")  # a live session
     assert world.client().post(LOGIN, json={"username": "clerk_kita", "password": "wrong"}).status_code == 401
     with Session(world.engine) as db:

@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from api.auth import SESSION_COOKIE
 from tests.service.conftest import PASSWORD, World
-from web.pages import render_error_page
 
 
 def _site(world: World, user: str | None = None) -> TestClient:
@@ -57,6 +56,8 @@ def test_unknown_pages_answer_the_japanese_404_page(world: World) -> None:
 
 
 def test_the_forbidden_page_is_in_japanese(world: World) -> None:
+    from web.pages import render_error_page
+
     with Session(world.engine) as db:
         html = render_error_page(403, None, db)
         assert "この画面を表示する権限がありません" in html and "管理者" in html
