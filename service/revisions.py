@@ -13,7 +13,7 @@ from service.access import Caller, audit
 from service.errors import ServiceError, not_found
 from service.minutes import Minutes, current_minutes, edit_counts, etag, initial_header, parse_etag
 from service.models import MinutesRevision, Recording, TranscriptRecord, utcnow
-from service.search import index_recording
+from service.search import index_after_save
 
 CHECKPOINT_WINDOW = timedelta(minutes=2)
 
@@ -75,7 +75,7 @@ def save_minutes(
     except Exception as error:  # two saves of the same revision at once: the unique key refuses one
         db.rollback()
         raise ServiceError(409, "conflict", "他の人が同時に保存しました。最新の版を読み込んでください。") from error
-    index_recording(db, recording.id)  # search finds the saved text; never raises
+    index_after_save(db, recording.id, len(minutes.transcript.text))  # search finds the saved text; never raises
     return number + 1, stored
 
 

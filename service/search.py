@@ -57,20 +57,23 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, text
+from sqlalchemy import and_, delete, insert, or_, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from dictionaries.text import katakana_to_hiragana
 from service.access import Caller, audit
 from service.errors import ServiceError
 from service.minutes import current_minutes
-from service.models import Recording, Role, SearchDocument, SearchSegment, TranscriptRecord, utcnow
+from service.models import MinutesRevision, Recording, Role, SearchDocument, SearchSegment, TranscriptRecord, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +287,41 @@ def remove_from_index(db: Session, recording_id: int) -> None:
     _remove(db, recording_id)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    version: tuple[int, datetime | None]  # what was indexed: the minutes' revision and the transcript's time
+    rows: list[_Row]
+    grams: list[str]
+
+
+def _version(db: Session, recording_id: int) -> tuple[int, datetime | None] | None:
+    """The minutes' newest revision number (-1: none saved) and the machine transcript's time; None
+    without a transcript. A relabel rewrites the transcript in place: its time tells the versions apart."""
+    machine = db.exec(select(TranscriptRecord.created_at).where(TranscriptRecord.recording_id == recording_id)).first()
+    if machine is None:
+        return None
+    newest = db.exec(select(func.max(MinutesRevision.number)).where(MinutesRevision.recording_id == recording_id))
+    number = newest.one()
+    return (-1 if number is None else number), machine
+
+
+def _prepare(db: Session, recording_id: int) -> _Prepared | None:
+    recording = db.get(Recording, recording_id)
+    if recording is None or recording.deleted_at is not None:
+        return None
+    version = _version(db, recording_id)
+    current = current_minutes(db, recording)
+    if version is None or current is None:
+        return None
+    rows = _rows(current[1])
+    return _Prepared(version, rows, sorted({g for row in rows for g in bigrams(row.norm)}))
+
+
 def _index(db: Session, recording_id: int) -> None:
+    # The slow part, normalising every character, comes before any lock: held meanwhile, SQLite's one
+    # write lock would stop every save and every worker (minutes of 4 M characters: tens of seconds).
+    prepared = _prepare(db, recording_id)
+    db.rollback()  # the reading is over: what follows sees what was committed meanwhile
     # The recording is read under a lock, so a deletion committed meanwhile is seen (read before it,
     # a recording just deleted would be indexed again). PostgreSQL: its row lock, which also makes two
     # saves at once index one after the other. SQLite has no row locks: the removal takes its write
@@ -295,13 +332,17 @@ def _index(db: Session, recording_id: int) -> None:
     recording = db.exec(select(Recording).where(Recording.id == recording_id).with_for_update()).first()
     if not sqlite:
         _remove(db, recording_id)
-    current = None if recording is None or recording.deleted_at is not None else current_minutes(db, recording)
-    if recording is None or current is None:
+    version = None if recording is None or recording.deleted_at is not None else _version(db, recording_id)
+    if recording is None or version is None:
         db.commit()
         return
-    number, body = current
-    rows = _rows(body)
-    grams = sorted({g for row in rows for g in bigrams(row.norm)})
+    if prepared is None or prepared.version != version:  # saved again meanwhile: what is there now
+        prepared = _prepare(db, recording_id)
+        if prepared is None:
+            db.commit()
+            return
+    rows = prepared.rows
+    number = max(version[0], 0)
     db.add(
         SearchDocument(
             recording_id=recording_id,
@@ -311,23 +352,27 @@ def _index(db: Session, recording_id: int) -> None:
             chars=sum(len(row.norm) for row in rows),
             header_rows=sum(1 for row in rows if row.segment < 0),
             norm="\n".join(row.norm for row in rows),  # normalised text has no line breaks
-            grams=[] if sqlite else grams,
+            grams=[] if sqlite else prepared.grams,
             indexed_at=utcnow(),
         )
     )
-    db.add_all(
-        SearchSegment(
-            recording_id=recording_id,
-            ordinal=ordinal,
-            segment=row.segment,
-            field=row.field,
-            start=row.start,
-            speaker=row.speaker[:200],
-            text=row.text,
-        )
-        for ordinal, row in enumerate(rows)
-    )
     db.flush()
+    if rows:  # one statement for all the rows: no object per utterance
+        db.execute(
+            insert(SearchSegment),
+            [
+                {
+                    "recording_id": recording_id,
+                    "ordinal": ordinal,
+                    "segment": row.segment,
+                    "field": row.field,
+                    "start": row.start,
+                    "speaker": row.speaker[:200],
+                    "text": row.text,
+                }
+                for ordinal, row in enumerate(rows)
+            ],
+        )
     if sqlite:
         db.execute(
             text("INSERT INTO searchfts(rowid, grams) VALUES (:id, :grams)"),
@@ -350,6 +395,58 @@ def index_recording(db: Session, recording_id: int) -> bool:
         log.debug("search index: recording %s could not be indexed", recording_id, exc_info=True)
         db.rollback()
         return False
+
+
+# Minutes longer than this are indexed after the save has answered: normalising millions of
+# characters takes seconds, and the editor saves every few seconds while a clerk types.
+BACKGROUND_CHARS = 200_000
+
+
+class _Background:
+    """At most one background indexing per recording; saves that arrive meanwhile fold into one more
+    run, which reads the minutes as they are then (the latest save is what ends up indexed)."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.running: set[int] = set()
+        self.again: set[int] = set()
+
+    def request(self, engine: Engine, recording_id: int) -> None:
+        with self.changed:
+            if recording_id in self.running:
+                self.again.add(recording_id)
+                return
+            self.running.add(recording_id)
+        threading.Thread(target=self._run, args=(engine, recording_id), name="search-index", daemon=True).start()
+
+    def _run(self, engine: Engine, recording_id: int) -> None:
+        while True:
+            with Session(engine) as db:
+                index_recording(db, recording_id)
+            with self.changed:
+                if recording_id in self.again:
+                    self.again.discard(recording_id)
+                    continue
+                self.running.discard(recording_id)
+                self.changed.notify_all()
+                return
+
+    def wait(self, timeout: float) -> bool:
+        """Whether every background indexing finished within ``timeout`` seconds (for tests and shutdown)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: not self.running, timeout)
+
+
+background = _Background()
+
+
+def index_after_save(db: Session, recording_id: int, chars: int) -> None:
+    """Index saved minutes: at once, or (``BACKGROUND_CHARS`` and longer) after the save has answered."""
+    bind = db.get_bind()
+    if chars < BACKGROUND_CHARS or not isinstance(bind, Engine):
+        index_recording(db, recording_id)
+    else:
+        background.request(bind, recording_id)
 
 
 def index_missing(db: Session, department_ids: list[int] | None, limit: int = 20) -> int:

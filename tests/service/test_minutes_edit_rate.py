@@ -19,7 +19,8 @@ from rapidfuzz.distance import Levenshtein
 from sqlmodel import Session
 
 from service.edit_rate import changed_characters
-from service.models import Recording
+from service.models import Recording, SearchDocument
+from service.search import background
 from tests.service.conftest import World
 from tests.web.transcripts import store_finished
 
@@ -96,3 +97,10 @@ def test_saving_minutes_of_two_million_characters_stays_within_bounded_work(
         assert recording.machine_chars == 2_000_000
         assert recording.edited_chars == 3 + 4 + 1  # 本日は, (拍手) and the last character: none in KANA
     assert work and max(work) <= MOST_WORK
+    # Minutes this long are indexed after the save answered; the search then finds the saved words.
+    assert background.wait(timeout=600)
+    with Session(world.engine) as db:
+        document = db.get(SearchDocument, recording_id)
+        assert document is not None and document.revision == 1
+    found = clerk.get("/api/v1/search", params={"q": "本日は"}).json()
+    assert [item["recording_id"] for item in found["items"]] == [recording_id]
