@@ -90,6 +90,9 @@ def numbers(text: str) -> list[Found]:
         if re.match(r"\s*まで\s*(?:お|ご)?問い?合わせ", text[run.end : run.end + 12]):
             continue  # …までお問い合わせください: a published number
         digits = run.digits
+        id_cue = (
+            any(c in before for c in (*cues.ID_CUES, *cues.ACCOUNT_CUES) if c != "番号") and "電話番号" not in before
+        )
         if any(c in before for c in cues.MYNUMBER_CUES) and len(digits) == 12:
             found.append(Found(run.start, run.end, "mynumber", "マイナンバーらしい: 12桁の個人番号"))
         elif _is_phone(run):
@@ -100,6 +103,12 @@ def numbers(text: str) -> list[Found]:
             found.append(Found(run.start, run.end, "phone", "電話番号らしい: 0で始まる10〜11桁"))
         elif len(digits) == 12:
             found.append(Found(run.start, run.end, "mynumber", "マイナンバーらしい: 12桁の番号"))
+        elif len(digits) == 8 and re.search(r"電話|携帯|連絡先|TEL|ＴＥＬ|でんわ", before) and not id_cue:
+            found.append(Found(run.start, run.end, "phone", "電話番号らしい: 市外局番のない8桁"))
+        elif re.search(r"(?:普通|当座)(?:預金)?(?:口座)?(?:の|で|、)?\s*$", before):
+            found.append(Found(run.start, run.end, "account", "口座番号らしい: 『普通』『当座』の後"))
+        elif re.search(r"ナンバー(?:プレート)?(?:は|が|、)?\s*$", before) and len(digits) == 4:
+            found.append(Found(run.start, run.end, "plate", "車のナンバーらしい: 『ナンバー』の後の4桁"))
         elif any(c in before for c in cues.ACCOUNT_CUES):
             found.append(Found(run.start, run.end, "account", "口座・カード番号らしい: 『口座』などの後の番号"))
         elif len(digits) == 16:
@@ -138,7 +147,7 @@ _TLD = (
 def emails(text: str, v: str) -> list[Found]:
     found = [Found(m.start(), m.end(), "email", "メールアドレスらしい: @ を含む") for m in _EMAIL.finditer(v)]
     spoken = re.compile(
-        rf"(?:{_ROMAN}|{_KATA_WORD})(?:{_SPOKEN_DOT}?(?:{_ROMAN}))*"
+        rf"(?:{_ROMAN}|{_KATA_WORD})(?:(?:{_SPOKEN_DOT}|\s|アンダーバー|ハイフン)?(?:{_ROMAN}|{_KATA_WORD})){{0,8}}"
         rf"{_SPOKEN_AT.pattern}(?:{_ROMAN}|{_KATA_WORD})(?:{_SPOKEN_DOT}(?:{_ROMAN}|{_TLD}))+"
     )
     for m in spoken.finditer(v):
@@ -171,7 +180,7 @@ def _address_pattern() -> re.Pattern[str]:
     room = rf"(?:\s?の?{_TOWN}{{0,12}}?{_NUM}号室)?"
     chome = rf"{_NUM}丁目(?:の?{_NUM}(?:番地?|-|の)(?:{_NUM})?(?:号|-{_NUM})?)?"
     banchi = rf"{_NUM}番地(?:の?{_NUM}号?)?|{_NUM}番{_NUM}号?"
-    dashed = rf"{_NUM}-{_NUM}(?:-{_NUM})?"
+    dashed = rf"{_NUM}(?:-|の){_NUM}(?:(?:-|の){_NUM})?"
     spoken = rf"{_KANA_NUM}ちょうめ(?:\s?(?:の\s?)?{_KANA_NUM}(?:ばんち|ばん)(?:\s?(?:の\s?)?{_KANA_NUM}(?:ごう)?)?)?"
     with_unit = (
         rf"(?:{prefecture}{city}?{ward}?|{city}{ward}?|{ward}){_TOWN}{{0,12}}?\s?(?:{chome}|{banchi}|{dashed}|{spoken})"
@@ -237,7 +246,7 @@ def addresses(text: str, v: str) -> list[Found]:
 _N = r"[0-9０-９〇一二三四五六七八九十元]{1,4}"
 _DATE = re.compile(
     rf"(?:(?:昭和|平成|令和|大正|西暦)\s?{_N}\s?年(?:\s?の?\s?{_N}\s?月(?:\s?{_N}\s?日)?)?"
-    rf"|[0-9０-９]{{4}}\s?年\s?{_N}\s?月\s?{_N}\s?日|{_N}\s?月\s?{_N}\s?日)"
+    rf"|(?:[0-9０-９]{{4}}|{_N})\s?年\s?{_N}\s?月\s?{_N}\s?日|{_N}\s?月\s?{_N}\s?日)"
 )
 _SLASHED = re.compile(
     r"(?<![\d/])(?:19|20)\d{2}[/.]\d{1,2}[/.]\d{1,2}(?![\d/])|(?:[SHRshr])\d{1,2}[./]\d{1,2}[./]\d{1,2}"

@@ -61,6 +61,9 @@ def found(text: str) -> dict[str, str]:
             {"yamada アットマーク example ドット co ドット jp": "email"},
         ),
         ("車のナンバーはなにわ 500 さ 12-34です。", {"なにわ 500 さ 12-34": "plate"}),
+        ("ご自宅の電話番号は、えー6208の7111です。", {"6208の7111": "phone"}),
+        ("住所は平野区喜連西3の4の5です。", {"平野区喜連西3の4の5": "address"}),
+        ("38年5月12日生まれです。", {"38年5月12日": "birthdate"}),
     ],
 )
 def test_cues_and_kinds(text: str, expected: dict[str, str]) -> None:
