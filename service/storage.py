@@ -141,3 +141,4 @@ def probe_upload(path: Path) -> AudioInfo:
 def remove_audio(storage: Path, relative: str | None) -> None:
     if relative:
         (storage / relative).unlink(missing_ok=True)
+        (storage / f"{relative}.peaks.json").unlink(missing_ok=True)  # the overview's peaks (service.peaks)

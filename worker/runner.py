@@ -38,6 +38,7 @@ from service.models import (
     TranscriptRecord,
     utcnow,
 )
+from service.peaks import store_peaks
 from service.queue import enqueue
 from service.search import index_recording
 from service.settings import ServiceSettings, get_settings
@@ -330,6 +331,8 @@ def _store(
         recording.machine_chars = len(transcript.text)
         db.commit()
         index_recording(db, job.recording_id)  # full-text search; never raises
+        if not relabeling:
+            store_peaks(config.storage, recording.audio_path)  # the editor's overview strip; never raises
         if counted:
             try:
                 check_cap(db, recording.department_id, usage.month, config.settings or get_settings())

@@ -1,4 +1,5 @@
-"""Answers of the editor's presence heartbeat (``api.routes.presence``, ``service.presence``)."""
+"""Answers of what the editor shows beside the text: the presence heartbeat (``service.presence``)
+and the audio's peaks for the overview strip (``service.peaks``); routes in ``api.routes.presence``."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ class PresentOut(BaseModel):
 class PresenceOut(BaseModel):
     others: list[PresentOut]
     heartbeat_seconds: int = Field(description="send the next heartbeat after this many seconds")
+
+
+class PeaksOut(BaseModel):
+    """The recording's loudness in equal stretches, for the editor's overview strip."""
+
+    peaks: list[float] = Field(description="the loudest sample of each stretch, 0 … 1")

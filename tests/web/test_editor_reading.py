@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from service.peaks import store_peaks
 from tests.conftest import SINGLE
 from tests.web.conftest import Site, log_in, shoot, watch_errors
 from tests.web.transcripts import meeting, store_finished
@@ -35,11 +36,13 @@ PLAYING_WORD = """() => {
 def test_the_word_being_played_is_highlighted(site_factory: Any, browser: Any, shots: Path) -> None:
     site: Site = site_factory(worker=False)
     recording_id = store_finished(site.engine, site.storage, "web_clerk", "語の追跡", meeting(30), SINGLE)
+    assert store_peaks(site.storage, f"audio/web-test-語の追跡{SINGLE.suffix}")  # as the worker leaves them
     context = site.context(browser)
     page = context.new_page()
     errors = watch_errors(page)
     log_in(page, site.base, "web_clerk", path=f"/recordings/{recording_id}")
     page.wait_for_selector("body[data-ready='true']")
+    page.wait_for_selector(".overview[data-waveform='true']")  # the overview draws the stored peaks
     assert page.evaluate(PLAYING_WORD) is None
 
     # Playing: the word under the play head is marked, inside the utterance being played, on screen.

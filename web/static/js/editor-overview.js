@@ -2,8 +2,9 @@
 // who speaks when (a lane per speaker, in the speakers' colours), the words to check (orange ticks,
 // taller where more doubtful), dictionary corrections (green) and find matches (yellow), with the
 // play head. A click (or ←/→ on the focused strip, a slider) moves the play head and shows that place.
-// Drawn from the transcript in memory: no audio is decoded in the browser.
-import { announce, formatClock } from "./common.js";
+// Drawn from the transcript in memory, over the audio's peaks that the worker computed once
+// (GET …/peaks): no audio is decoded in the browser.
+import { announce, api, formatClock } from "./common.js";
 import * as T from "./transcript-model.js";
 
 const LANES_MAX = 6;
@@ -29,6 +30,8 @@ export function createOverview(ed) {
   els.transcript.before(wrap);
   let timer = 0;
   let duration = 0;
+  let peaks = null; // the loudest sample of equal stretches of the audio, 0 … 1
+  let asked = false;
   ed.metrics.overviewMs = 0;
 
   function total() {
@@ -53,6 +56,20 @@ export function createOverview(ed) {
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, HEIGHT);
     const x = (t) => (t / duration) * width;
+    if (peaks?.length) {
+      // The waveform behind the lanes, over the decoded length the peaks span.
+      const span = Number(state.rest?.duration) || duration;
+      const mid = (HEIGHT - MARKS) / 2;
+      g.fillStyle = "#aeb8c4";
+      for (let px = 0; px < width; px++) {
+        const t = (px / width) * duration;
+        if (t > span) break;
+        const a = peaks[Math.min(peaks.length - 1, Math.floor((t / span) * peaks.length))];
+        const h = Math.max(1, a * (HEIGHT - MARKS - 2));
+        g.fillRect(px, mid - h / 2, 1, h);
+      }
+      g.globalAlpha = 0.7;
+    }
     const ids = state.speakers.map((s) => s.id);
     const lanes = Math.max(1, Math.min(LANES_MAX, ids.length));
     const laneH = (HEIGHT - MARKS - 2) / lanes;
@@ -61,6 +78,7 @@ export function createOverview(ed) {
       g.fillStyle = COLOURS[i % COLOURS.length];
       g.fillRect(x(seg.start), 1 + (i % lanes) * laneH, Math.max(1, x(seg.end) - x(seg.start)), laneH - 1);
     }
+    g.globalAlpha = 1;
     const base = HEIGHT - 1;
     for (const seg of state.segs) {
       for (const s of ed.confidence.spans(seg)) {
@@ -79,6 +97,22 @@ export function createOverview(ed) {
     wrap.setAttribute("aria-valuemax", String(Math.round(duration)));
     moveHead();
     ed.metrics.overviewMs = performance.now() - began;
+    if (!asked) loadPeaks();
+  }
+
+  async function loadPeaks() {
+    asked = true;
+    if (!ed.data.audio) return;
+    try {
+      const found = await api(`${ed.base}/peaks`, { redirectOn401: false });
+      if (found?.peaks?.length) {
+        peaks = found.peaks;
+        wrap.dataset.waveform = "true";
+        draw();
+      }
+    } catch {
+      // no waveform: the strip still shows speakers and marks
+    }
   }
 
   function schedule() {
