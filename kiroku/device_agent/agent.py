@@ -111,6 +111,7 @@ class Agent:
         self.next_scan = 0.0
         self.next_heartbeat = 0.0
         self.last_disk_warning = -DISK_WARNING_EVERY
+        self.folder_missing = False
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -172,6 +173,14 @@ class Agent:
     # --- the folder ----------------------------------------------------------------------------
 
     def _scan(self) -> None:
+        if not self.folder.is_dir():  # an unmounted share or unplugged disk: nothing is judged gone
+            if not self.folder_missing:
+                log.warning("監視するフォルダーが見えません: %s / the folder is not reachable", self.folder)
+            self.folder_missing = True
+            return
+        if self.folder_missing:
+            log.info("監視するフォルダーが再び見えます / the folder is reachable again")
+            self.folder_missing = False
         latest = self.state.latest()
         present: set[Path] = set()
         skip = self.config.archive_dir if self.config.after == "archive" else None
@@ -179,7 +188,8 @@ class Agent:
             present.add(seen.path)
             row = latest.get(seen.path)
             same = row is not None and (row.size, row.mtime_ns) == (seen.size, seen.mtime_ns)
-            if row is not None and (row.state == SENDING or (row.state in FINAL and same)):
+            # Sent or refused as it is: done. A file that was gone and is back is a recording again.
+            if row is not None and (row.state == SENDING or (row.state in (CONFIRMED, REFUSED) and same)):
                 continue
             if row is None or row.state in FINAL:
                 row = self.state.add(seen.path, seen.size, seen.mtime_ns)
@@ -438,10 +448,14 @@ class Agent:
             )
             return EXIT_KEY
         if first and response.status_code == 200:
+            try:
+                device = response.json()
+            except ValueError:
+                device = {}
             log.info(
                 "サーバーに接続しました: 機器「%s」として送信します / connected as device %s",
-                response.json().get("name", "?"),
-                response.json().get("device_id", "?"),
+                device.get("name", "?"),
+                device.get("device_id", "?"),
             )
         return None
 

@@ -625,3 +625,42 @@ def test_a_nearly_full_disk_is_warned_about_once_an_hour(
     warnings = [r.getMessage() for r in caplog.records if "ディスクの空きが少なく" in r.getMessage()]
     assert len(warnings) == 1 and "5.0 GB" in warnings[0] and "(5%)" in warnings[0]
     agent.state.close()
+
+
+def test_a_folder_out_of_reach_loses_nothing_and_a_file_that_returns_is_sent(tmp_path: Path) -> None:
+    """An unmounted share must not turn its queued recordings into "gone"; a file removed before it
+    was sent and put back is a recording again."""
+    from kiroku.device_agent.scan import Stability
+
+    agent = _agent(tmp_path)
+    now = [0.0]
+    agent.stability = Stability(10, clock=lambda: now[0])
+    recording = agent.folder / "a.wav"
+    recording.write_bytes(b"RIFF" + b"\0" * 100)
+
+    def state() -> str:
+        return str(agent.state.latest()[recording].state)
+
+    agent._scan()
+    now[0] += 11
+    agent._scan()
+    assert state() == "queued"
+    away = tmp_path / "unmounted"
+    agent.folder.rename(away)
+    agent._scan()
+    assert state() == "queued"
+    away.rename(agent.folder)
+    agent._scan()
+    assert state() == "queued"
+
+    aside = tmp_path / "aside.wav"
+    recording.rename(aside)
+    agent._scan()
+    assert state() == "gone"
+    aside.rename(recording)
+    agent._scan()
+    assert state() == "seen"
+    now[0] += 11
+    agent._scan()
+    assert state() == "queued"
+    agent.state.close()
