@@ -144,17 +144,26 @@ _TLD = (
 )
 
 
+_SPOKEN_EMAIL = re.compile(
+    rf"(?:{_ROMAN}|{_KATA_WORD})(?:(?:{_SPOKEN_DOT}|\s|アンダーバー|ハイフン)(?:{_ROMAN}|{_KATA_WORD})){{0,8}}"
+    rf"{_SPOKEN_AT.pattern}(?:{_ROMAN}|{_KATA_WORD})(?:{_SPOKEN_DOT}(?:{_ROMAN}|{_TLD}))+"
+)
+_AT_WORD = re.compile(r"アットマーク|あっとまーく|アット|あっと")
+
+
 def emails(text: str, v: str) -> list[Found]:
     found = [Found(m.start(), m.end(), "email", "メールアドレスらしい: @ を含む") for m in _EMAIL.finditer(v)]
-    spoken = re.compile(
-        rf"(?:{_ROMAN}|{_KATA_WORD})(?:(?:{_SPOKEN_DOT}|\s|アンダーバー|ハイフン)?(?:{_ROMAN}|{_KATA_WORD})){{0,8}}"
-        rf"{_SPOKEN_AT.pattern}(?:{_ROMAN}|{_KATA_WORD})(?:{_SPOKEN_DOT}(?:{_ROMAN}|{_TLD}))+"
-    )
-    for m in spoken.finditer(v):
-        if "@" in m.group() and _EMAIL.search(m.group()):
+    # The spoken form is looked for only around a spoken @: the pattern is costly on long katakana runs.
+    done = -1
+    for at in _AT_WORD.finditer(v):
+        if at.start() < done:
             continue
-        if re.search(r"アットマーク|あっとまーく|アット|あっと", m.group()):
-            found.append(Found(m.start(), m.end(), "email", "メールアドレスらしい: 『アットマーク』と『ドット』"))
+        lo = max(0, at.start() - 80)
+        for m in _SPOKEN_EMAIL.finditer(v, lo, min(len(v), at.end() + 80)):
+            if m.start() <= at.start() < m.end() and not _EMAIL.search(m.group()):
+                found.append(Found(m.start(), m.end(), "email", "メールアドレスらしい: 『アットマーク』と『ドット』"))
+                done = m.end()
+                break
     return found
 
 
