@@ -54,6 +54,7 @@ def _tokens(text: str) -> list[names.Token]:
 
 _WORD = re.compile(r"[\u3041-\u3096\u30a1-\u30faー\u4e00-\u9fff々ヶ]{2,}")  # an unknown word, not a number
 _WINDOW = 16  # characters of context on each side of a suspect word
+_LONGEST = 400  # characters of one window at most (an unknown word can be as long as a chunk)
 
 
 def _entities(text: str, tokens: Sequence[names.Token], found: Sequence[Found]) -> list[nlp.Entity]:
@@ -81,7 +82,8 @@ def _entities(text: str, tokens: Sequence[names.Token], found: Sequence[Found]) 
         head = max(text.rfind(p, lo, t.start) for p in "。？！?!")
         tail = [k for k in (text.find(p, t.end, hi) for p in "。？！?!") if k >= 0]
         lo, hi = (head + 1 if head >= 0 else lo), (min(tail) + 1 if tail else hi)
-        if windows and lo <= windows[-1][1]:
+        hi = min(hi, lo + _LONGEST)
+        if windows and lo <= windows[-1][1] and hi - windows[-1][0] <= _LONGEST:
             windows[-1][1] = max(windows[-1][1], hi)
         else:
             windows.append([lo, hi])

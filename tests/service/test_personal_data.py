@@ -177,3 +177,11 @@ def test_kiroku_mask_reads_lines_and_writes_spans() -> None:
     assert out[1] == {"spans": []} and out[2] == {"spans": []}
     bad = CliRunner().invoke(app, ["mask"], input=b"\xff\xfe\n")
     assert bad.exit_code == 2
+
+
+def test_long_unusual_text_is_read_whole() -> None:
+    """20,000 characters of one unknown katakana word or of honorifics: analysed in pieces (SudachiPy
+    refuses over 49,149 bytes at once) and every name found."""
+    assert detect_texts(["アイウエオカキクケコ" * 2000]) == [[]]
+    [names] = detect_texts(["山本さん" * 5000])
+    assert len(names) == 5000 and {c.text for c in names} == {"山本"}
