@@ -81,6 +81,8 @@ def name_like(text: str, tokens: Sequence[Token], level: str) -> bool:
         return False
     if any(t.oov or t.proper for t in tokens):
         return True
+    if re.fullmatch(r"[\u30a1-\u30faー]+", bare) and all(t.common for t in tokens):
+        return False  # ボランティア, ヘルパー: katakana words the dictionary knows
     if _HIRA.fullmatch(bare) or re.fullmatch(r"[\u30a1-\u30faー]+", bare):
         shortest = 2 if level == "strong" else 3
         return len(bare) >= shortest and not any(t.pos[0] in ("動詞", "形容詞") for t in tokens)

@@ -35,6 +35,7 @@ def found(text: str) -> dict[str, str]:
         ("民生委員の蔀さんから聞いて電話しました。", {"蔀": "name"}),
         ("お名前をお願いします。グエン・ヴァン・ナムです。", {"グエン・ヴァン・ナム": "name"}),
         ("委員の東海林でございます。", {"東海林": "name"}),
+        ("昨日ですね 岡田っていう人が窓口に来まして。", {"岡田": "name"}),
         # addresses: ward + town + 丁目/番/号 in digits, kanji and speech; a town where someone lives
         ("住所は此花区四貫島二丁目三番十二号です。", {"此花区四貫島二丁目三番十二号": "address"}),
         ("住所は大正区泉尾 にちょうめ さんばん ごごうです。", {"大正区泉尾 にちょうめ さんばん ごごう": "address"}),
@@ -92,6 +93,7 @@ def test_the_reason_says_which_cue() -> None:
         "中之島2丁目の再開発と阿倍野区旭町1丁目の区画整理事業について",  # districts, not homes
         "大阪市役所は北区中之島1丁目3番20号にあります。",  # a public building's address
         "なにわコール 06-4301-7285 までお問い合わせください。",
+        "ボランティアという方が来られました。お客さんと業者さんと皆さん。",  # people, not names
     ],
 )
 def test_what_must_stay(text: str) -> None:
