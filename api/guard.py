@@ -1,4 +1,5 @@
 """Who may send a request body, and how large it may be: decided before any byte of it is read.
+(Also: no NUL character in a request's path or query, which no route can store or look up.)
 
 An ASGI middleware in front of every route. A request that carries a body is answered at once when
 
@@ -73,7 +74,13 @@ class BodyGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _has_body(Headers(scope=scope)):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope):
+            await _answer(NUL_REFUSAL, scope, receive, send)
+            return
+        if not _has_body(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return
         settings = _settings(scope)
@@ -116,6 +123,15 @@ class BodyGuard:
                 raise
         if exceeded and not started:
             await _answer(refusal, scope, receive, send)
+
+
+# A NUL character in a parameter is no text anyone types, and PostgreSQL refuses it in any query (a 500).
+NUL_REFUSAL = ServiceError(422, "invalid", "入力内容に誤りがあります。使えない文字 (NUL) が含まれています。")
+
+
+def _has_nul(scope: Scope) -> bool:
+    query = bytes(scope.get("query_string", b"")).lower()
+    return b"%00" in query or b"\0" in query or "\0" in str(scope.get("path", ""))
 
 
 class _TooLarge(Exception):

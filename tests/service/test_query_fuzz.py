@@ -56,6 +56,8 @@ def test_the_reviewed_parameters_answer_422(world: World) -> None:
         "/api/v1/term-proposals?offset=99999999999999999999",
         f"{recording}?since=0001-01-01T00:00:00%2B14:00",
         f"{recording}?until=9999-12-31T23:59:59-14:00",
+        "/api/v1/search?q=%00",
+        "/api/v1/admin/tokens?owner=%00",
     ]
     for url in cases:
         response = admin.get(url)
