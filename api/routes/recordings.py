@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import CurrentCaller, DbSession, client_ip
 from api.bodies import minutes_json
+from api.params import Moment
 from api.schemas.recordings import (
     MinutesOut,
     RecordingOut,
@@ -26,7 +27,6 @@ from api.schemas.recordings import (
     RevisionOut,
     TranscriptJSON,
 )
-from api.upload_route import UploadRoute
 from service import recordings, revisions
 from service.access import MAX_ID, visible_recording
 from service.errors import ServiceError
@@ -37,8 +37,8 @@ from service.models import Job, Kind, Recording
 from service.storage import MAX_FORM_FIELDS, MAX_FORM_PART
 from transcriber.transcript import Transcript
 
-# UploadRoute: a body over the upload limit is refused while it arrives, not after it was spooled.
-router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"], route_class=UploadRoute)
+# A body over the upload limit is refused while it arrives, not after it was spooled (api.guard).
+router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
 
 
 # Routes answering a RecordingOut leave unset fields out: a recording without a job has only some job keys.
@@ -107,8 +107,8 @@ def list_recordings(
     kind: Kind | None = None,
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="タイトル検索")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> RecordingPage:
