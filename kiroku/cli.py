@@ -20,6 +20,7 @@ from kiroku.mask_cli import HELP as MASK_HELP
 from kiroku.mask_cli import mask_command
 from kiroku.output import check_writable, write_atomically
 from kiroku.service_cli import register as register_service_commands
+from kiroku.voices_cli import voices_app
 from transcriber.errors import DictionaryUnreadable, InputNotReadable, KirokuError
 from transcriber.settings import DEFAULT_REDECODE_SHARE, EngineSettings
 
@@ -335,6 +336,7 @@ register_service_commands(app)
 app.command(help=BENCH_HELP)(bench)
 app.command(name="export", help=EXPORT_HELP)(export_command)
 app.command(name="mask", help=MASK_HELP)(mask_command)
+app.add_typer(voices_app, name="voices")
 
 
 @app.command()

@@ -86,6 +86,10 @@ class SpeakerTurn(_Strict):
 class Speaker(_Strict):
     id: str
     name: str | None = None
+    # Set when the name came from a known voice (transcriber.voices), until a clerk confirms it:
+    # the cosine score of the match, and the 「声で推定」 mark the editor shows.
+    voice_score: float | None = None
+    voice_estimated: bool | None = None
 
 
 class Transcript(_Strict):
