@@ -131,7 +131,8 @@ export function createLoader(ed) {
     const fetched = performance.now();
     applyMinutes(minutes);
     const rendered = performance.now();
-    ed.save.setSaveState("saved", state.revision ? "保存済み" : "自動の文字起こし(未編集)");
+    // The version itself is named beside the title (文字起こし(未編集) / 第3版); the pill says the state.
+    ed.save.setSaveState("saved", state.revision ? "保存済み" : "まだ編集していません");
     for (const b of document.querySelectorAll("[data-format]")) b.disabled = false;
     $("revisions-open").disabled = false;
     if (!jumped) {
