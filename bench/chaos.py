@@ -42,6 +42,7 @@ from service.models import Job, Recording, TranscriptRecord, UsageRecord
 PASSWORD = "chaos-password-1"
 AUDIO = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ja_single.flac"  # 7 s of speech
 DONE = {"succeeded", "failed", "canceled"}
+PEAKS = ".peaks.json"
 
 
 @dataclass
@@ -185,8 +186,11 @@ def main() -> None:
         transcripts = Counter(t.recording_id for t in db.exec(select(TranscriptRecord)).all())
     statuses = Counter(str(j.status) for j in jobs)
     referenced = {r.audio_path for r in recordings if r.audio_path}
-    audio = _files(storage, "audio")
-    orphans = sorted((audio - referenced) | _files(storage, "uploads"))
+    stored = _files(storage, "audio")
+    audio = {name for name in stored if not name.endswith(PEAKS)}
+    # A file belongs to a recording: its audio, and the audio's peaks beside it (service.peaks).
+    orphans = sorted((audio - referenced) | {p for p in stored - audio if p[: -len(PEAKS)] not in referenced})
+    orphans += sorted(_files(storage, "uploads"))  # an upload's temporary file that was never moved
     missing = sorted(referenced - audio)
     duplicates = sum(n - 1 for n in usage.values() if n > 1)
     print()
@@ -196,6 +200,7 @@ def main() -> None:
     print(f"usage rows: {sum(usage.values())} ({len(usage)} recordings), duplicate usage rows: {duplicates}")
     doubled = sum(1 for n in transcripts.values() if n > 1)
     print(f"transcripts: {sum(transcripts.values())}, recordings with more than one: {doubled}")
+    print(f"files: {len(audio)} audio, {len(stored) - len(audio)} peaks")
     print(f"orphan files: {len(orphans)} {orphans[:5]}; audio files missing: {len(missing)}")
     ok = (
         statuses.get("succeeded", 0) == len(recordings) == args.recordings
