@@ -28,6 +28,7 @@ from api.routes import (
     term_proposals,
     uploads,
     usage,
+    voices,
 )
 from service.errors import ServiceError
 from service.settings import ServiceSettings, get_settings
@@ -102,6 +103,7 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
         devices,
         health,
         record_templates,
+        voices,
     ):
         app.include_router(module.router)
     app.include_router(record_templates.pages)  # /admin/templates (the page; its API is above)

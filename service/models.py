@@ -354,3 +354,30 @@ class RecordTemplate(SQLModel, table=True):
     active: bool = False
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- issue 26: known speakers named by voice -----------------------------------------------------
+
+
+class VoiceProfile(SQLModel, table=True):
+    """A staff member's voice, known to one department, enrolled with their consent (biometric data:
+    deleted with its embeddings at once, ``service.voices``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)
+    consent: str = Field(sa_column=Column(Text, nullable=False))  # the person's agreement, as recorded
+    enrolled_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VoiceEmbedding(SQLModel, table=True):
+    """One speaker embedding of a profile (a list of floats, never audio)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = Field(foreign_key="voiceprofile.id", index=True)
+    vector: list[float] = Field(sa_column=Column(JSON, nullable=False))
+    encoder: str = Field(max_length=50)
+    recording_id: int | None = None  # where it was taken from (no key: the recording may be deleted)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -338,8 +338,13 @@ def apply_names(
     for speaker in speakers.values():
         candidate = chosen.get(speaker.id)
         already_named = bool(speaker.name) and not speaker.voice_estimated
-        if candidate is None or (keep_names and already_named):
+        if keep_names and already_named:
             updated.append(speaker)
+            continue
+        if candidate is None:
+            # An earlier estimate no longer holds (its profile was deleted, or the voice no longer matches).
+            clear = {"name": None, "voice_score": None, "voice_estimated": None} if speaker.voice_estimated else {}
+            updated.append(speaker.model_copy(update=clear))
             continue
         profile = profiles[candidate.profile]
         updated.append(

@@ -43,6 +43,7 @@ from service.queue import enqueue
 from service.search import index_recording
 from service.settings import ServiceSettings, get_settings
 from service.usage import add_usage_once, new_usage_record
+from service.voices import name_by_voice
 from transcriber.errors import KirokuError, ModelMissing
 from transcriber.pipeline import SpeakerHints
 from transcriber.relabel import relabel
@@ -234,6 +235,7 @@ def run_job(
         else:
             work = partial(_transcribe, transcribe, audio, terms_for(db, recording), hints)
         attempt_job = job.model_copy()
+        kind, department_id = job.kind, recording.department_id
         attempt_job.attempts -= 1  # the claim counted this attempt already
     heartbeat = _Heartbeat(engine, job_id, token, config.heartbeat_seconds)
     heartbeat.start()
@@ -263,7 +265,19 @@ def run_job(
         return JobStatus.queued
     finally:
         heartbeat.stop.set()
+    if kind != JobKind.relabel:
+        transcript = _name_known_voices(engine, department_id, transcript, audio)
     return _store(engine, job_id, token, transcript, time.monotonic() - started, config)
+
+
+def _name_known_voices(engine: Engine, department_id: int, transcript: Transcript, audio: Path) -> Transcript:
+    """The department's known voices pre-filled as names marked 声で推定 (issue 26); never fails the job."""
+    try:
+        with Session(engine) as db:
+            return name_by_voice(db, department_id, transcript, audio)
+    except Exception as error:  # naming is a convenience: the transcript is stored without it
+        log.warning("voice naming skipped for a job: %s", type(error).__name__)
+        return transcript
 
 
 def _not_stored(engine: Engine, job_id: int, token: str) -> JobStatus | None:
