@@ -34,6 +34,7 @@ export function createSpeakers(ed) {
           h("label", { for: `spk-name-${i}`, class: `spk-id spk-${i % SPEAKER_COLOURS}`, title: `${s.id} の名前` }, s.id),
           input,
           h("span", { class: "spk-count", id: `spk-count-${i}` }, `${counts.get(s.id) || 0} 件の発言`),
+          voiceTools(s, i),
         );
       }),
     );
@@ -51,7 +52,48 @@ export function createSpeakers(ed) {
     });
   }
 
+  // Known voices (docs/voices.md): a name pre-filled by voice is marked 声で推定 until confirmed; a
+  // named speaker of a recording with audio can be enrolled, with the person's consent recorded.
+  function voiceTools(s, i) {
+    if (s.estimated) {
+      const confirmButton = h("button", { type: "button", class: "btn-small", disabled: !ed.view.editable() }, "確認");
+      confirmButton.addEventListener("click", () => {
+        s.estimated = false;
+        ed.save.markDirty();
+        renderSpeakers();
+        announce(`${s.name} を確認しました。`);
+      });
+      return h("span", { class: "spk-voice", id: `spk-voice-${i}` }, h("span", { class: "badge" }, "声で推定"), confirmButton);
+    }
+    if (!s.name.trim() || !ed.data.audio || !ed.view.editable()) return "";
+    const enrol = h("button", { type: "button", class: "btn-small", title: `${s.name} の声を部署に登録` }, "この声を登録");
+    enrol.addEventListener("click", () => enrolVoice(s));
+    return h("span", { class: "spk-voice", id: `spk-voice-${i}` }, enrol);
+  }
+
+  async function enrolVoice(s) {
+    const consent = prompt(
+      `${s.name} の声を登録します。本人の同意の記録(いつ・どのように同意を得たか)を入力してください。市民の声は登録できません。`,
+    );
+    if (!consent || !consent.trim()) return;
+    try {
+      const result = await api(`${ed.base}/voices`, {
+        method: "POST",
+        json: { speaker: s.id, name: s.name.trim(), consent: consent.trim() },
+        redirectOn401: false,
+      });
+      announce(`${s.name} の声を登録しました(${result.added} 件)。`);
+    } catch (error) {
+      announce(`登録できませんでした: ${errorText(error)}`);
+    }
+  }
+
   function renameSpeaker(speaker, name) {
+    if (speaker.estimated) {
+      speaker.estimated = false; // the clerk's own name: no longer an estimate
+      const row = els.speakers.querySelector(`[data-speaker-id="${CSS.escape(speaker.id)}"]`)?.closest(".speaker-row");
+      row?.querySelector(".spk-voice")?.remove();
+    }
     speaker.name = name.trim().slice(0, 100);
     const label = ed.view.speakerName(speaker.id);
     for (const button of els.transcript.querySelectorAll(`.utt-speaker[data-spk="${CSS.escape(speaker.id)}"]`)) {

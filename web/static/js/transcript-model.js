@@ -32,7 +32,9 @@ export function fromTranscript(transcript) {
   for (const s of transcript.speakers || []) {
     if (!s || !s.id || seen.has(s.id)) continue;
     seen.add(s.id);
-    speakers.push({ id: String(s.id), name: s.name ? String(s.name) : "" });
+    const name = s.name ? String(s.name) : "";
+    // 声で推定: a name pre-filled from a known voice, shown marked until a clerk confirms it.
+    speakers.push(s.voice_estimated && name ? { id: String(s.id), name, estimated: true } : { id: String(s.id), name });
   }
   for (const seg of segments) {
     if (!seen.has(seg.speaker)) {
@@ -95,7 +97,9 @@ export function toMinutes(header, rest, speakers, segments) {
   const listed = speakers.filter((s) => used.has(s.id) || s.name);
   const transcript = {
     ...rest,
-    speakers: listed.map((s) => (s.name ? { id: s.id, name: s.name } : { id: s.id })),
+    speakers: listed.map((s) =>
+      s.name ? { id: s.id, name: s.name, ...(s.estimated ? { voice_estimated: true } : {}) } : { id: s.id },
+    ),
     segments: out,
     corrections,
   };
