@@ -124,3 +124,46 @@ def test_outside_party_and_short_speech_are_refused(world: World, storage: Path,
     too_short = clerk.post(f"{R}/{short}/voices", json={**CONSENT, "speaker": "S2"})
     assert too_short.status_code == 422 and "20 秒" in too_short.text
     assert _actions(world) == ["voice.enrol"]
+
+
+# Access rows for the registry (the shape of test_access_matrix): the recording and the profile are of
+# 北区役所 (kita). Enrolment on the short dialogue answers 422 (too little speech) once access is granted.
+ACCESS = {
+    #                      list       enrol  delete  name
+    None: ("401", 401, 401, 401),
+    "clerk_kita": ("listed", 422, 403, 200),
+    "manager_kita": ("listed", 422, 204, 200),
+    "root_admin": ("listed", 403, 204, 200),  # admins run the registry; enrolment is the department's act
+    "clerk_zaisei": ("hidden", 404, 404, 404),
+    "manager_zaisei": ("hidden", 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("user", list(ACCESS))
+def test_access_rows(world: World, storage: Path, tmp_path: Path, user: str | None) -> None:
+    recording = _finished(world, storage, tmp_path, "clerk_kita", "dialogue")
+    with Session(world.engine) as db:
+        department = db.get(Recording, recording)
+        assert department is not None
+        profile = VoiceProfile(department_id=department.department_id, name="北区長", consent="同意")
+        db.add(profile)
+        db.commit()
+        db.refresh(profile)
+        db.add(VoiceEmbedding(profile_id=profile.id or 0, vector=[0.1] * 256, encoder="resemblyzer-256"))
+        db.commit()
+        profile_id = profile.id
+    client = world.client(user)
+    listing, enrol, remove, name = ACCESS[user]
+    listed = client.get("/api/v1/voices")
+    if listing == "401":
+        assert listed.status_code == 401
+    else:
+        names = [p["name"] for p in listed.json()["items"]]
+        assert names == (["北区長"] if listing == "listed" else []), user
+    assert client.post(f"{R}/{recording}/voices", json={**CONSENT, "speaker": "S2"}).status_code == enrol, user
+    assert client.post(f"{R}/{recording}/voice-names").status_code == name, user
+    assert client.delete(f"/api/v1/voices/{profile_id}").status_code == remove, user
+    with Session(world.engine) as db:
+        left = db.exec(select(VoiceEmbedding)).all()
+    assert (left == []) == (remove == 204)
+    assert _actions(world) == (["voice.delete"] if remove == 204 else [])
