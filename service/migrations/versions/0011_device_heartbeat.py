@@ -31,9 +31,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("device") as batch:
-        batch.drop_column("silence_alerted_at")
-        batch.drop_column("free_disk_bytes")
-        batch.drop_column("queue_length")
-        batch.drop_column("agent_version")
-        batch.drop_column("heartbeat_at")
+    # In place (SQLite 3.35+): a batch copy would drop the device table other tables refer to.
+    for column in ("silence_alerted_at", "free_disk_bytes", "queue_length", "agent_version", "heartbeat_at"):
+        op.drop_column("device", column)
