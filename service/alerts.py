@@ -3,19 +3,14 @@ dashboard and e-mailed to the department's managers where SMTP is configured."""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from email.message import EmailMessage
-
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.dashboard import cap_level
+from service.mail import send_mail
 from service.models import Department, Role, UsageAlert, UsageRecord, User, utcnow
 from service.settings import ServiceSettings
-
-log = logging.getLogger(__name__)
 
 
 def check_cap(db: Session, department_id: int, month: str, settings: ServiceSettings) -> int | None:
@@ -50,22 +45,16 @@ def _mail(db: Session, department: Department, alert: UsageAlert, hours: float, 
             User.department_id == department.id, User.role == Role.manager, col(User.active), User.email != ""
         )
     ).all()
-    if not managers:
-        return
-    message = EmailMessage()
-    message["Subject"] = f"[kiroku] {department.name}: {alert.month} の利用が上限の{alert.level}%に達しました"
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(m.email for m in managers)
-    message.set_content(
+    sent = send_mail(
+        settings,
+        [m.email for m in managers],
+        f"[kiroku] {department.name}: {alert.month} の利用が上限の{alert.level}%に達しました",
         f"{department.name} の {alert.month} の音声認識の利用時間は {hours:.1f} 時間で、"
         f"月の上限 {department.monthly_cap_hours:.1f} 時間の{alert.level}%に達しました。\n"
-        "詳しくは kiroku の利用状況の画面をご覧ください。\n"
+        "詳しくは kiroku の利用状況の画面をご覧ください。\n",
+        f"the usage alert for department {department.id}",
     )
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
+    if sent:
         alert.emailed_at = utcnow()
         db.add(alert)
         db.commit()
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not e-mail the usage alert for department %s", department.id)

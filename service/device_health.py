@@ -8,16 +8,15 @@ expected to keep in touch and is never alerted about.
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from service.access import audit
+from service.mail import send_mail
 from service.models import Device, Role, User, utcnow
 from service.settings import ServiceSettings
 
@@ -91,21 +90,14 @@ def _mail_admins(db: Session, device: Device, settings: ServiceSettings) -> None
     if not settings.smtp_host:
         return
     admins = db.exec(select(User).where(User.role == Role.admin, col(User.active), User.email != "")).all()
-    if not admins:
-        return
     since = device.heartbeat_at.astimezone().strftime("%Y-%m-%d %H:%M") if device.heartbeat_at else "-"
-    message = EmailMessage()
-    message["Subject"] = f"[kiroku] 会議室の機器「{device.name}」から連絡がありません"
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(a.email for a in admins)
-    message.set_content(
+    send_mail(
+        settings,
+        [a.email for a in admins],
+        f"[kiroku] 会議室の機器「{device.name}」から連絡がありません",
         f"会議室の機器「{device.name}」(ID {device.id}) の送信エージェントから、{since} 以降"
         f" {settings.device_silent_hours:g} 時間以上連絡がありません。\n"
         "機器の電源・ネットワーク・kiroku device watch のサービスを確認してください。\n"
-        "管理画面の機器一覧で最終接続日時と未送信の件数を確認できます。\n"
+        "管理画面の機器一覧で最終接続日時と未送信の件数を確認できます。\n",
+        f"the silent-device alert for device {device.id}",
     )
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not e-mail the silent-device alert for device %s", device.id)
