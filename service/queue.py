@@ -13,6 +13,8 @@ from pathlib import Path
 
 from celery import Celery
 
+from service.storage import private_file
+
 log = logging.getLogger(__name__)
 
 TASK_NAME = "kiroku.transcribe"
@@ -22,7 +24,10 @@ QUEUE = "kiroku"
 @lru_cache(maxsize=4)
 def celery_app(broker_url: str) -> Celery:
     if broker_url.startswith("sqla+sqlite:///"):
-        Path(broker_url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        broker_file = Path(broker_url.removeprefix("sqla+sqlite:///"))
+        broker_file.parent.mkdir(parents=True, exist_ok=True)
+        # Made here owner-only (jobs name recordings), before SQLite would make it with the umask's 0644.
+        private_file(broker_file)
     app = Celery("kiroku", broker=broker_url)
     app.conf.update(
         task_default_queue=QUEUE,

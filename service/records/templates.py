@@ -19,14 +19,14 @@ from sqlmodel import Session, col, select
 from service.access import Caller, audit, valid_id
 from service.errors import ServiceError, not_found
 from service.models import Department, Kind, Recording, RecordTemplate
+from service.storage import private_dir, private_file
 
 MAX_TEMPLATE_BYTES = 10 * 1024**2
 
 
 def templates_dir(storage: Path) -> Path:
-    path = storage / "templates" / "uploaded"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    # Owner-only like the audio beside it: a department's template may carry names and letterheads.
+    return private_dir(private_dir(private_dir(storage) / "templates") / "uploaded")
 
 
 def _check_docx(data: bytes) -> None:
@@ -81,7 +81,7 @@ def add_template(
     if department_id is not None and (not valid_id(department_id) or db.get(Department, department_id) is None):
         raise ServiceError(422, "invalid", "部署が見つかりません。")
     _check_docx(data)
-    path = templates_dir(storage) / f"{uuid.uuid4().hex}.docx"
+    path = private_file(templates_dir(storage) / f"{uuid.uuid4().hex}.docx")  # 0600 before it is written
     path.write_bytes(data)
     template = RecordTemplate(
         kind=kind,

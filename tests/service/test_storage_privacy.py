@@ -3,14 +3,20 @@ naming an unknown upload leaves no lock file; exports and department changes are
 
 from __future__ import annotations
 
+import io
+import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from docx import Document
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.bootstrap import prepare
 from service.models import AuditEvent
+from service.queue import celery_app
 from service.settings import get_settings
 from tests.service.conftest import World
 from tests.service.hardening import tiny_wav
@@ -23,6 +29,39 @@ UPLOADS = "/api/v1/uploads"
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most servers run with (0644 files): what the service must not rely on."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def test_uploaded_word_templates_are_owner_only(world: World, service_env: dict[str, str], usual_umask: None) -> None:
+    admin = world.client("root_admin")
+    buffer = io.BytesIO()
+    Document().save(buffer)
+    files = {"file": ("北区会議録.docx", buffer.getvalue(), "application/octet-stream")}
+    added = admin.post("/api/v1/admin/templates", data={"kind": "meeting"}, files=files)
+    assert added.status_code == 201, added.text
+    folder = Path(service_env["KIROKU_STORAGE_DIR"]) / "templates"
+    stored = list((folder / "uploaded").iterdir())
+    assert [_mode(p) for p in stored] == [0o600]
+    assert {_mode(folder), _mode(folder / "uploaded")} == {0o700}
+
+
+def test_the_embedded_broker_file_is_owner_only(tmp_path: Path, usual_umask: None) -> None:
+    broker = tmp_path / "home" / "broker.sqlite"
+    app = celery_app(f"sqla+sqlite:///{broker}")
+    try:
+        app.send_task("kiroku.transcribe", args=[1], queue="kiroku")  # kombu opens (and makes) the file
+    finally:
+        celery_app.cache_clear()
+    assert broker.is_file() and _mode(broker) == 0o600
 
 
 def test_device_uploads_are_stored_owner_only(devices: Devices, service_env: dict[str, str]) -> None:
