@@ -101,15 +101,21 @@ def rename_department(db: Session, department: Department, name: str) -> Departm
     return department
 
 
+def active_members(db: Session, department: Department) -> tuple[int, int]:
+    """The department's active users and active devices."""
+    users = db.exec(
+        select(func.count()).select_from(User).where(User.department_id == department.id, col(User.active))
+    ).one()
+    devices = db.exec(
+        select(func.count()).select_from(Device).where(Device.department_id == department.id, col(Device.active))
+    ).one()
+    return users, devices
+
+
 def retire_department(db: Session, department: Department, retired: bool = True) -> Department:
     """Retire (or bring back) a department. One with active users or devices is refused: move them first."""
     if retired:
-        users = db.exec(
-            select(func.count()).select_from(User).where(User.department_id == department.id, col(User.active))
-        ).one()
-        devices = db.exec(
-            select(func.count()).select_from(Device).where(Device.department_id == department.id, col(Device.active))
-        ).one()
+        users, devices = active_members(db, department)
         if users or devices:
             raise Conflict(
                 f"部署「{department.name}」には有効な利用者が{users}人、機器が{devices}台あります。"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.auth import DbSession, client_ip, require
 from api.schemas.admin import (
@@ -27,7 +27,7 @@ from api.schemas.admin import (
 )
 from service import accounts
 from service.access import Caller, audit, valid_id
-from service.accounts import AccountError, Conflict, check_user_name
+from service.accounts import AccountError, Conflict, active_members, check_user_name
 from service.audit_log import AuditFilter, actions, events_csv, find_events
 from service.clock import TOKYO
 from service.errors import ServiceError, not_found
@@ -95,12 +95,7 @@ def _get(db: Session, model: type[Row], row_id: int) -> Row:
 
 
 def _department_out(db: Session, department: Department) -> DepartmentOut:
-    users = db.exec(
-        select(func.count()).select_from(User).where(User.department_id == department.id, col(User.active))
-    ).one()
-    devices = db.exec(
-        select(func.count()).select_from(Device).where(Device.department_id == department.id, col(Device.active))
-    ).one()
+    users, devices = active_members(db, department)
     return DepartmentOut(
         id=department.id or 0,
         name=department.name,
