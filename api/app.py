@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -47,8 +48,35 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     )
 
 
-def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) -> FastAPI:
+def _warm_up_personal_data() -> threading.Thread:
+    """Load GiNZA (10–18 s) on a daemon thread, so the first 公開用 copy does not wait for it.
+
+    Startup never waits for it, and a missing model is logged, not raised: the publication page then
+    says detection is unavailable, as it does without the warm-up.
+    """
+
+    def load() -> None:
+        from service.personal_data import nlp
+
+        try:
+            nlp.pipeline()
+        except nlp.NlpUnavailable as error:
+            log.warning("personal-data detection will not be available: %s", error)
+        except Exception:  # a broken install must not take the API down; the first detection reports it
+            log.exception("loading GiNZA in the background failed")
+        else:
+            log.info("GiNZA loaded for personal-data detection")
+
+    thread = threading.Thread(target=load, name="kiroku-ginza-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def create_app(upkeep: bool = False, settings: ServiceSettings | None = None, warm_up: bool = False) -> FastAPI:
     """``upkeep``: also run the maintenance loop (stale jobs, retention) in this process.
+
+    ``warm_up``: load GiNZA for personal-data detection in the background once the app starts
+    (``kiroku serve``; the worker and ``kiroku transcribe`` never load it).
 
     ``settings``: the entry point's, kept on ``app.state.settings``; None: the process's
     ``get_settings()``, looked up per request where a request reads them (tests change the
@@ -62,6 +90,8 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None) ->
             from service.maintenance import start_upkeep
 
             stop = start_upkeep(settings or get_settings())
+        if warm_up:
+            _warm_up_personal_data()
         yield
         if stop is not None:
             stop.set()

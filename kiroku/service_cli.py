@@ -71,7 +71,7 @@ def serve(
         if not no_worker:
             # The worker inherits this environment and working directory, so it reads the same settings.
             worker = subprocess.Popen([sys.executable, "-m", "kiroku", "worker", "--log-level", log_level])
-        app = build_app(upkeep=True, settings=settings)
+        app = build_app(upkeep=True, settings=settings, warm_up=settings.warm_up_personal_data)
         uvicorn.run(app, host=bind_host, port=bind_port, log_level=log_level, access_log=False)
     except (_StopRequested, KeyboardInterrupt):
         pass

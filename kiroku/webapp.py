@@ -10,11 +10,12 @@ if TYPE_CHECKING:
     from service.settings import ServiceSettings
 
 
-def build_app(upkeep: bool = False, settings: ServiceSettings | None = None) -> FastAPI:
-    """``settings``: the entry point's (``kiroku serve``); None: the process's ``get_settings()``."""
+def build_app(upkeep: bool = False, settings: ServiceSettings | None = None, warm_up: bool = False) -> FastAPI:
+    """``settings``: the entry point's (``kiroku serve``); None: the process's ``get_settings()``.
+    ``warm_up``: see ``api.app.create_app``."""
     from api.app import create_app
     from api.routes.pages import mount
 
-    app = create_app(upkeep=upkeep, settings=settings)
+    app = create_app(upkeep=upkeep, settings=settings, warm_up=warm_up)
     mount(app)
     return app

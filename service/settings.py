@@ -55,6 +55,9 @@ class ServiceSettings(EngineSettings):
     max_json_bytes: int = Field(default=2 * 1024**2, ge=1024)
     # Who may read /metrics and /readyz: "local" (this host, and admins), "anyone", or "admins".
     monitoring: Literal["local", "anyone", "admins"] = "local"
+    # `kiroku serve` loads GiNZA (personal-data detection, 10–18 s) in the background at start, so the
+    # first 公開用 copy does not wait for it; false: it loads on the first detection instead.
+    warm_up_personal_data: bool = True
     smtp_host: str = ""  # empty: usage alerts are shown on the dashboard only
     smtp_port: int = 25
     smtp_from: str = "kiroku@localhost"

@@ -46,6 +46,7 @@ except SystemExit:
 import transcriber.audio, transcriber.formats, transcriber.pipeline, transcriber.diarization.loader
 
 print("WEB:", *sorted(m for m in sys.modules if m.split(".")[0] in ("fastapi", "starlette")))
+print("NLP:", *sorted(m for m in sys.modules if m.split(".")[0] in ("spacy", "ginza", "ja_ginza")))
 print("ENV CHANGED:", *sorted(k for k in before.keys() | os.environ.keys() if before.get(k) != os.environ.get(k)))
 """
 
@@ -59,7 +60,7 @@ def _probe() -> dict[str, list[str]]:
     found = {}
     for line in shown.stdout.splitlines():
         key, colon, rest = line.partition(":")
-        if colon and key in ("WEB", "ENV CHANGED"):
+        if colon and key in ("WEB", "NLP", "ENV CHANGED"):
             found[key] = rest.split()
     return found
 
@@ -69,3 +70,5 @@ def test_the_worker_and_the_command_line_do_not_import_the_web_framework() -> No
     # If this fails, `python -X importtime -c "import worker.tasks"` shows the chain that pulled it in.
     assert found["WEB"] == [], f"fastapi/starlette imported by the worker or the CLI: {found['WEB']}"
     assert found["ENV CHANGED"] == [], f"importing changed the environment: {found['ENV CHANGED']}"
+    # GiNZA (personal-data detection, 300 MB) is the API's: `kiroku serve` warms it up, these never load it.
+    assert found["NLP"] == [], f"GiNZA/spaCy imported by the worker or the CLI: {found['NLP']}"

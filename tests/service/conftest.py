@@ -83,6 +83,9 @@ def service_env(backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "KIROKU_STALE_AFTER_SECONDS": "6",
         "KIROKU_HEARTBEAT_SECONDS": "1",
         "KIROKU_RETRY_BASE_SECONDS": "1",
+        # Each `kiroku serve` of a test would otherwise load GiNZA (10–18 s of CPU) in the background;
+        # the publication tests load it on first use, and test_personal_data_warm_up covers the warm-up.
+        "KIROKU_WARM_UP_PERSONAL_DATA": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
