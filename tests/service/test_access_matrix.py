@@ -17,6 +17,7 @@ One service per backend serves the whole table (a fresh world per cell would cos
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from docx import Document
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -40,12 +42,16 @@ from service.models import (
     JobStatus,
     PublicationCopy,
     Recording,
+    RecordTemplate,
     TermProposal,
     TranscriptRecord,
     User,
+    VoiceProfile,
     utcnow,
 )
+from service.records.templates import templates_dir
 from service.search import index_recording
+from service.settings import get_settings
 from tests.conftest import SINGLE
 from tests.service.conftest import PASSWORD, World
 
@@ -150,6 +156,19 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
     "POST accept proposal":     ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "POST accept (decided)":    ((401, 401), (409, 404),           (409, 404),           (409, 409)),
     "POST reject proposal":     ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "GET admin templates":      ((401, None), (403, None),         (403, None),          (200, None)),
+    "POST admin templates":     ((401, 401), (403, 403),           (403, 403),           (201, 201)),
+    "POST admin template use":  ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "POST admin template unuse": ((401, 401), (403, 403),          (403, 403),           (200, 200)),
+    "GET admin template file":  ((401, 401), (403, 403),           (403, 403),           (200, 200)),
+    "DELETE admin template":    ((401, 401), (403, 403),           (403, 403),           (204, 204)),
+    "GET voices":               ((401, 401), ("listed", "hidden"), ("listed", "hidden"), ("listed", "listed")),
+    # 422: past every access check, refused for its blank consent record (enrolment itself needs the
+    # speaker encoder and 20 s of speech: tests/service/test_voices_api.py). Admins enrol in their own
+    # department only.
+    "POST voice enrol":         ((401, 401), (422, 404),           (422, 404),           (422, 403)),
+    "POST voice names":         ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "DELETE voice":             ((401, 401), (403, 404),           (204, 404),           (204, 204)),
 }
 # fmt: on
 
@@ -203,6 +222,12 @@ AUDITED: dict[str, str] = {
     "POST term proposal": "term_proposal.create",
     "POST accept proposal": "term_proposal.accept",
     "POST reject proposal": "term_proposal.reject",
+    "POST admin templates": "admin.template_add",
+    "POST admin template use": "admin.template_use",
+    "POST admin template unuse": "admin.template_unuse",
+    "DELETE admin template": "admin.template_remove",
+    "POST voice names": "recording.voice_name",
+    "DELETE voice": "voice.delete",
 }
 
 
@@ -247,6 +272,7 @@ class Stage:
     dictionary: dict[str, int] = field(default_factory=dict)  # a dictionary per department
     published: dict[str, int] = field(default_factory=dict)  # a recording with a publication copy
     proposal: dict[str, int] = field(default_factory=dict)  # a term proposal per department
+    voice: dict[str, int] = field(default_factory=dict)  # a known voice per department
     city: int = 0  # a city-wide dictionary
     searched: int = 0  # the recording the last search call looks for
     serial: itertools.count[int] = field(default_factory=itertools.count)
@@ -338,6 +364,37 @@ class Stage:
             assert device.id is not None
             return device.id
 
+    def add_template(self, department: str) -> int:
+        """A department's Word template, as an upload leaves it (the file under the storage)."""
+        buffer = io.BytesIO()
+        Document().save(buffer)
+        storage = get_settings().resolved_storage()
+        path = templates_dir(storage) / f"{self.unique('template')}.docx"
+        path.write_bytes(buffer.getvalue())
+        with Session(self.engine) as db:
+            template = RecordTemplate(
+                kind="meeting",
+                department_id=self.department_id[department],
+                name="会議録.docx",
+                path=str(path.relative_to(storage)),
+                size_bytes=len(buffer.getvalue()),
+            )
+            db.add(template)
+            db.commit()
+            assert template.id is not None
+            return template.id
+
+    def add_voice(self, department: str) -> int:
+        """A known voice without embeddings: listed and deletable, and naming by voice stays cheap
+        (no profile to match, so the speaker encoder is never loaded)."""
+        with Session(self.engine) as db:
+            department_id = self.department_id[department]
+            profile = VoiceProfile(department_id=department_id, name=self.unique("区長"), consent="同意")
+            db.add(profile)
+            db.commit()
+            assert profile.id is not None
+            return profile.id
+
     def minutes_body(self, recording_id: int) -> tuple[int, dict[str, Any]]:
         with Session(self.engine) as db:
             recording = db.get(Recording, recording_id)
@@ -362,6 +419,7 @@ def build_stage(world: World, transcript: dict[str, Any]) -> Stage:
         made = stage.client(UPLOADER[department]).post(f"{R}/{stage.published[department]}/publication")
         assert made.status_code == 201, made.text
         stage.proposal[department] = stage.add_proposal(department)
+        stage.voice[department] = stage.add_voice(department)
     stage.city = stage.add_dictionary(None)
     stage.add_term(stage.city)
     return stage
@@ -598,6 +656,37 @@ def _decide(decision: str, status: str = "proposed") -> Call:
     return call
 
 
+def _new_template(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    buffer = io.BytesIO()
+    Document().save(buffer)
+    form = {"kind": "phone", "department_id": str(stage.department_id[department])}
+    files = {"file": ("電話対応記録.docx", buffer.getvalue(), "application/octet-stream")}
+    return client.post("/api/v1/admin/templates", data=form, files=files), None
+
+
+def _template(method: str, suffix: str) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        path = f"/api/v1/admin/templates/{stage.add_template(department)}{suffix}"
+        return client.request(method, path), None
+
+    return call
+
+
+def _enrol(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    recording_id = stage.done[department]
+    body = {"speaker": "S1", "name": "北区長", "consent": " "}
+    return client.post(f"{R}/{recording_id}/voices", json=body), recording_id
+
+
+def _name_voices(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    recording_id = stage.done[department]
+    return client.post(f"{R}/{recording_id}/voice-names"), recording_id
+
+
+def _delete_voice(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+    return client.delete(f"/api/v1/voices/{stage.add_voice(department)}"), None
+
+
 def _listed(which: Callable[[Stage, str], int], key: str = "id") -> Callable[[Stage, Reply, str], Outcome]:
     def outcome(stage: Stage, response: Reply, department: str) -> Outcome:
         if response.status_code != 200:
@@ -682,6 +771,16 @@ CALLS: dict[str, Call] = {
     "POST accept proposal": _decide("accept"),
     "POST accept (decided)": _decide("accept", status="rejected"),
     "POST reject proposal": _decide("reject"),
+    "GET admin templates": _plain("GET", "/api/v1/admin/templates"),
+    "POST admin templates": _new_template,
+    "POST admin template use": _template("POST", "/use"),
+    "POST admin template unuse": _template("POST", "/unuse"),
+    "GET admin template file": _template("GET", "/file"),
+    "DELETE admin template": _template("DELETE", ""),
+    "GET voices": _plain("GET", "/api/v1/voices"),
+    "POST voice enrol": _enrol,
+    "POST voice names": _name_voices,
+    "DELETE voice": _delete_voice,
 }
 
 
@@ -694,6 +793,7 @@ OUTCOMES: dict[str, Callable[[Stage, Reply, str], Outcome]] = {
     "GET dictionaries": _listed(lambda stage, department: stage.dictionary[department]),
     "GET search": _listed(lambda stage, department: stage.searched, key="recording_id"),
     "GET term proposals": _listed(lambda stage, department: stage.proposal[department]),
+    "GET voices": _listed(lambda stage, department: stage.voice[department]),
 }
 
 
