@@ -13,7 +13,8 @@ from pathlib import Path
 
 from service.minutes import Minutes
 from service.records.fields import RECORD_TITLES
-from service.records.layout import RecordOptions, record_docx
+from service.records.layout import record_docx
+from service.records.options import RecordOptions
 from service.records.speech import speaker_labels
 from service.records.tidy import tidy_transcript
 from transcriber.formats import clock, render

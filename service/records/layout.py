@@ -9,7 +9,6 @@ replaces the built-in look: its styles are kept and its placeholders get the hea
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from docx import Document
@@ -25,6 +24,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from service.records.fields import RECORD_TITLES, Field, shown_fields
+from service.records.options import RecordOptions
 from service.records.speech import Paragraph as Speech
 from service.records.speech import speeches
 from service.records.templates_fill import fill_template
@@ -40,12 +40,6 @@ BODY_HEADINGS = {"meeting": "議事の経過", "interview": "面談の経過", "
 PUBLICATION_MARK = "公開用"
 PUBLICATION_FOOTER = "公開用の写し（個人情報等は■で伏せています）"
 IDEOGRAPHIC_SPACE = "\u3000"
-
-
-@dataclass(frozen=True)
-class RecordOptions:
-    timestamps: bool = False  # [00:01:23] after each speaker's name
-    publication: bool = False  # 公開用: marked in the header and the footer
 
 
 def set_fonts(run_or_style: Run | ParagraphStyle, family: str) -> None:

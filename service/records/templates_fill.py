@@ -29,7 +29,7 @@ from service.records.fields import RECORD_TITLES, Field
 from service.records.speech import Paragraph as Speech
 
 if TYPE_CHECKING:
-    from service.records.layout import RecordOptions
+    from service.records.options import RecordOptions
 
 BODY_NAMES = ("本文", "body")
 KIND_NAMES = ("種類", "kind")
