@@ -83,6 +83,7 @@ const els = {
   refresh: $("pub-refresh"),
   meta: $("pub-meta"),
   download: $("download"),
+  timestamps: $("export-timestamps"),
 };
 const exportButtons = [...document.querySelectorAll("[data-format]")];
 
@@ -336,11 +337,14 @@ async function exportAs(format, button) {
   if (dirty() || stale()) return;
   button.disabled = true;
   try {
-    const response = await api(`${BASE}/export?format=${format}`, { raw: true });
+    // The editor's choices (全文/整文, time stamps): 整文 only leaves words out of the written file.
+    const tidy = document.querySelector('input[name="export-text"]:checked')?.value === "tidy";
+    const query = new URLSearchParams({ format, tidy: String(tidy), timestamps: String(els.timestamps.checked) });
+    const response = await api(`${BASE}/export?${query}`, { raw: true });
     await saveDownload(response, els.download, `publication-${RID}.${format}`);
     const open = spans().filter((s) => s.status === "proposed").length;
     announce(
-      `公開用を${format === "docx" ? "Word" : "テキスト"}で書き出しました。${open ? `未確認の候補 ${open} 件も隠しています。` : ""}`,
+      `公開用を${format === "docx" ? "Word" : "テキスト"}(${tidy ? "整文" : "全文"})で書き出しました。${open ? `未確認の候補 ${open} 件も隠しています。` : ""}`,
     );
   } catch (error) {
     showMessage(els.error, `書き出せませんでした: ${errorText(error)}`);
