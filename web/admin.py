@@ -18,6 +18,7 @@ ADMIN_SECTIONS = (
     Section("devices", "会議室機器", "登録 (機器キーは一度だけ表示)、キーの無効化、最終接続、アップロード数"),
     Section("tokens", "API トークン", "持ち主ごとの一覧、発行、有効期限、無効化"),
     Section("retention", "保存期間", "録音・セッション・トークンを保つ期間 (設定の確認)"),
+    Section("voices", "声の登録", "部署ごとに登録された職員の声、同意の記録、削除"),
     Section("audit", "監査ログ", "利用者・操作・日付で絞り込み、CSV で書き出し"),
 )
 # Word templates per kind and department have their own page (another part of the console).

@@ -57,6 +57,11 @@ def admin_retention(request: Request, db: DbSession) -> Response:
     return _admin_page("retention", request, db)
 
 
+@router.get("/admin/voices", response_class=HTMLResponse)
+def admin_voices(request: Request, db: DbSession) -> Response:
+    return _admin_page("voices", request, db)
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
 def admin_audit(request: Request, db: DbSession) -> Response:
     return _admin_page("audit", request, db)

@@ -70,7 +70,7 @@ def test_an_administrator_runs_every_section(site_factory: Callable[..., Site], 
     page.click(".site-nav a:has-text('管理')")
     page.wait_for_url(f"{site.base}/admin")
     expect(page.locator(".site-nav a[aria-current='page']")).to_have_text("管理")
-    for title in ("利用者", "部署", "会議室機器", "API トークン", "保存期間", "監査ログ"):
+    for title in ("利用者", "部署", "会議室機器", "API トークン", "保存期間", "声の登録", "監査ログ"):
         expect(page.locator(".admin-home h2", has_text=title)).to_have_count(1)
     expect(page.locator(".admin-nav a[href='/admin/templates']")).to_have_text("文書テンプレート")
     shoot(page, shots, "40-admin-home")
@@ -225,7 +225,7 @@ def test_an_administrator_runs_every_section(site_factory: Callable[..., Site], 
 
     # From 360 px: every section fits the window (tables become one card per row).
     page.set_viewport_size({"width": 360, "height": 740})
-    for section in ("users", "departments", "devices", "tokens", "retention", "audit"):
+    for section in ("users", "departments", "devices", "tokens", "retention", "voices", "audit"):
         _open(page, site, section)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (section, width)

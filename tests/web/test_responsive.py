@@ -29,7 +29,7 @@ def _seed(site: Site) -> int:
     """A finished meeting with audio and a publication copy, this month's usage (minutes, not hours),
     and an administrator (who sees every page, the admin console too)."""
     from service.accounts import add_user
-    from service.models import Recording, Role, User
+    from service.models import Recording, Role, User, VoiceEmbedding, VoiceProfile
     from service.search import index_recording
     from service.usage import new_usage_record
 
@@ -47,6 +47,16 @@ def _seed(site: Site) -> int:
             db.add(recording)
             db.flush()
             db.add(new_usage_record(recording, "whisper-base", seconds / 5, at=now))
+        voice = VoiceProfile(
+            department_id=clerk.department_id,
+            name="保健福祉課長",
+            title="北区役所 保健福祉課長",
+            consent="2026年4月1日、本人が書面で同意 (同意書は総務課で保管、期限なし、撤回は総務課へ)",
+            enrolled_by_id=clerk.id,
+        )
+        db.add(voice)
+        db.flush()
+        db.add(VoiceEmbedding(profile_id=voice.id or 0, vector=[0.1, 0.2], encoder="test"))
         db.commit()
     client = api_login(site.base, "web_clerk", PASSWORD)
     assert client.post(f"/api/v1/recordings/{recording_id}/publication").status_code == 201
@@ -65,6 +75,7 @@ def _pages(recording_id: int) -> list[tuple[str, str, str]]:
         ("dictionaries", "/dictionaries", "#dict-list button"),
         ("usage", "/usage", "#usage-body[aria-busy='false']"),
         ("admin", "/admin", "body[data-ready='true']"),
+        ("admin-voices", "/admin/voices", "body[data-ready='true']"),
         ("admin-templates", "/admin/templates", "#tpl-form"),
     ]
 

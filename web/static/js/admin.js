@@ -41,6 +41,9 @@ const ACTION_LABELS = {
   "recording.cancel": "処理の取り消し",
   "recording.delete": "録音の削除",
   "recording.relabel": "話者の付け直し",
+  "recording.voice_name": "声による話者名の推定",
+  "voice.enrol": "声の登録",
+  "voice.delete": "声の削除",
   "publication.create": "公開用の作成",
   "publication.edit": "公開用の編集",
   "publication.export": "公開用の書き出し",
@@ -450,6 +453,99 @@ async function retentionSection() {
   );
 }
 
+// --- 声の登録 ---------------------------------------------------------------------------------------
+
+async function voicesSection() {
+  const holder = $("voices-departments");
+
+  async function load() {
+    const [voices, deps, users] = await Promise.all([
+      api("/api/v1/voices"),
+      departments(),
+      api("/api/v1/admin/users"),
+    ]);
+    const people = new Map(users.map((u) => [u.id, u.display_name ? `${u.display_name} (${u.name})` : u.name]));
+    const byDepartment = new Map();
+    for (const profile of voices.items) {
+      if (!byDepartment.has(profile.department_id)) byDepartment.set(profile.department_id, []);
+      byDepartment.get(profile.department_id).push(profile);
+    }
+    if (!byDepartment.size) {
+      holder.replaceChildren(h("p", { class: "hint" }, "登録された声はありません。"));
+      return;
+    }
+    const named = deps.filter((d) => byDepartment.has(d.id));
+    const known = new Set(named.map((d) => d.id));
+    const unnamed = [...byDepartment.keys()].filter((id) => !known.has(id)).map((id) => ({ id, name: `部署 ${id}` }));
+    holder.replaceChildren(...[...named, ...unnamed].map((dep) => table(dep, byDepartment.get(dep.id), people)));
+  }
+
+  function table(dep, profiles, people) {
+    const titleId = `voices-dep-${dep.id}`;
+    return h(
+      "section",
+      { class: "voices-department", "aria-labelledby": titleId, "data-department": dep.name },
+      h("h2", { id: titleId }, dep.name, " ", h("span", { class: "count-pill" }, `${profiles.length} 人`)),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "table admin-table voices-table" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["氏名", "役職", "登録した人", "登録日時", "同意の記録", "声の特徴量", "操作"].map((t) =>
+                h("th", { scope: "col" }, t),
+              ),
+            ),
+          ),
+          h("tbody", {}, ...profiles.map((p) => row(p, people))),
+        ),
+      ),
+    );
+  }
+
+  function row(profile, people) {
+    const remove = h(
+      "button",
+      { class: "btn btn-danger-quiet", type: "button", "aria-label": `${profile.name} の声を削除` },
+      "削除",
+    );
+    remove.addEventListener("click", async () => {
+      const question =
+        `${profile.name} の声を削除しますか?\n` +
+        `声のデータ (特徴量 ${profile.embeddings} 件) はすぐに削除され、元に戻せません。` +
+        "これからの録音では、この人の名前は声で推定されなくなります。";
+      if (!confirm(question)) return;
+      try {
+        await api(`/api/v1/voices/${profile.id}`, { method: "DELETE" });
+        await load();
+        done(`${profile.name} の声を削除しました。`);
+      } catch (error) {
+        fail(error);
+      }
+    });
+    const by = profile.enrolled_by_id === null ? "—" : people.get(profile.enrolled_by_id) || `利用者 ${profile.enrolled_by_id}`;
+    return h(
+      "tr",
+      { "data-voice": profile.name },
+      cell("氏名", profile.name),
+      cell("役職", profile.title || "—"),
+      cell("登録した人", by),
+      cell("登録日時", formatDateTime(profile.created_at)),
+      cell("同意の記録", h("span", { class: "consent" }, profile.consent)),
+      cell("声の特徴量", `${profile.embeddings} 件`),
+      cell("操作", remove),
+    );
+  }
+
+  await load();
+}
+
 // --- 監査ログ ---------------------------------------------------------------------------------------
 
 async function auditSection() {
@@ -517,6 +613,7 @@ const SECTIONS = {
   devices: devicesSection,
   tokens: tokensSection,
   retention: retentionSection,
+  voices: voicesSection,
   audit: auditSection,
 };
 
