@@ -6,10 +6,14 @@ signed-in clerk or manager gets a 403 page, a signed-out visitor the login page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
-from api.routes.pages import DbSession, _caller, _page, _to_login
+from api.page_base import DbSession, page_caller, to_login
+from api.page_base import page as render_page
 from service.models import Role
 from web.admin import ADMIN_SECTIONS, TEMPLATES_LINK
 
@@ -17,12 +21,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _admin_page(section: str, request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
+        return to_login(request)
     if caller.role != Role.admin:
-        return _page("admin_forbidden.html", caller, db, status=403, page="admin")
-    return _page(
+        return render_page("admin_forbidden.html", caller, db, status=403, page="admin")
+    return render_page(
         "admin.html", caller, db, page="admin", section=section, sections=ADMIN_SECTIONS, templates_link=TEMPLATES_LINK
     )
 
@@ -32,45 +36,24 @@ def admin_home(request: Request, db: DbSession) -> Response:
     return _admin_page("", request, db)
 
 
-@router.get("/admin/users", response_class=HTMLResponse)
-def admin_users(request: Request, db: DbSession) -> Response:
-    return _admin_page("users", request, db)
+def _section_route(section: str) -> Callable[[Request, Session], Response]:
+    def section_page(request: Request, db: DbSession) -> Response:
+        return _admin_page(section, request, db)
+
+    return section_page
 
 
-@router.get("/admin/departments", response_class=HTMLResponse)
-def admin_departments(request: Request, db: DbSession) -> Response:
-    return _admin_page("departments", request, db)
-
-
-@router.get("/admin/devices", response_class=HTMLResponse)
-def admin_devices(request: Request, db: DbSession) -> Response:
-    return _admin_page("devices", request, db)
-
-
-@router.get("/admin/tokens", response_class=HTMLResponse)
-def admin_tokens(request: Request, db: DbSession) -> Response:
-    return _admin_page("tokens", request, db)
-
-
-@router.get("/admin/retention", response_class=HTMLResponse)
-def admin_retention(request: Request, db: DbSession) -> Response:
-    return _admin_page("retention", request, db)
-
-
-@router.get("/admin/voices", response_class=HTMLResponse)
-def admin_voices(request: Request, db: DbSession) -> Response:
-    return _admin_page("voices", request, db)
-
-
-@router.get("/admin/audit", response_class=HTMLResponse)
-def admin_audit(request: Request, db: DbSession) -> Response:
-    return _admin_page("audit", request, db)
+# One page per section of the console (/admin/users, /admin/devices, …), all the same shell.
+for _section in ADMIN_SECTIONS:
+    router.add_api_route(
+        f"/admin/{_section.key}", _section_route(_section.key), methods=["GET"], response_class=HTMLResponse
+    )
 
 
 @router.get("/account/password", response_class=HTMLResponse)
 def password_page(request: Request, db: DbSession) -> Response:
     """Everyone's own password (the API asks for the current one)."""
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
-    return _page("password.html", caller, db, page="password")
+        return to_login(request)
+    return render_page("password.html", caller, db, page="password")

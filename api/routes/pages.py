@@ -6,27 +6,23 @@ before any script runs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import quote
-
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.types import Scope
 
 from api import page_errors
-from api.auth import current_caller
-from service.access import Caller, visible_recording
-from service.db import session_scope
+from api.page_base import DbSession, page_caller, to_login
+from api.page_base import page as render_page
+from service.access import visible_recording
 from service.errors import ServiceError
 from service.models import KIND_LABELS, Role
 from service.records.fields import upload_specs
 from service.settings import get_settings
 from service.storage import AUDIO_SUFFIXES
-from web.pages import PAGE_HEADERS, STATIC, people, recording_context, render, safe_next
+from web.pages import PAGE_HEADERS, STATIC, people, recording_context, safe_next
 
-DbSession = Annotated[Session, Depends(session_scope)]
 router = APIRouter(include_in_schema=False)
 RECORD_GONE = "削除されたか、表示する権限がありません。"
 
@@ -40,44 +36,28 @@ class Assets(StaticFiles):
         return response
 
 
-def _caller(request: Request, db: Session) -> Caller | None:
-    try:
-        return current_caller(request, db)
-    except ServiceError:
-        return None
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303, headers=PAGE_HEADERS)
-
-
-def _page(template: str, caller: Caller | None, db: Session, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, caller, db, **context), status_code=status, headers=PAGE_HEADERS)
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, db: DbSession, next: str | None = None) -> Response:
     target = safe_next(next)
-    if _caller(request, db) is not None:
+    if page_caller(request, db) is not None:
         return RedirectResponse(target, status_code=303, headers=PAGE_HEADERS)
-    return _page("login.html", None, db, next=target, page="login")
+    return render_page("login.html", None, db, next=target, page="login")
 
 
 @router.get("/", response_class=HTMLResponse)
 def list_page(request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
-    return _page("list.html", caller, db, page="list", kinds=KIND_LABELS)
+        return to_login(request)
+    return render_page("list.html", caller, db, page="list", kinds=KIND_LABELS)
 
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
-    return _page(
+        return to_login(request)
+    return render_page(
         "upload.html",
         caller,
         db,
@@ -91,14 +71,14 @@ def upload_page(request: Request, db: DbSession) -> Response:
 
 def _recording_page(recording_id: int, request: Request, db: Session, template: str, page: str) -> Response:
     """A page about one recording: the caller's department's (or any, for admins), else 404."""
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         recording = visible_recording(db, caller, recording_id)
     except ServiceError:
         return page_errors.error_page(404, caller, db, heading="記録が見つかりません", message=RECORD_GONE)
-    return _page(template, caller, db, page=page, **recording_context(recording))
+    return render_page(template, caller, db, page=page, **recording_context(recording))
 
 
 @router.get("/recordings/{recording_id}", response_class=HTMLResponse)
@@ -114,35 +94,35 @@ def publication_page(recording_id: int, request: Request, db: DbSession) -> Resp
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, db: DbSession, q: str = "") -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
+        return to_login(request)
     # The query is put in the box on the server too, so the page shows what was asked before scripts run.
-    return _page("search.html", caller, db, page="search", query=q[:200])
+    return render_page("search.html", caller, db, page="search", query=q[:200])
 
 
 @router.get("/dictionaries", response_class=HTMLResponse)
 def dictionaries_page(request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
-    return _page("dictionaries.html", caller, db, page="dictionaries")
+        return to_login(request)
+    return render_page("dictionaries.html", caller, db, page="dictionaries")
 
 
 @router.get("/usage", response_class=HTMLResponse)
 def usage_page(request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
+        return to_login(request)
     if caller.role not in (Role.manager, Role.admin):
-        return _page("usage.html", caller, db, status=403, page="usage", forbidden=True)
-    return _page("usage.html", caller, db, page="usage")
+        return render_page("usage.html", caller, db, status=403, page="usage", forbidden=True)
+    return render_page("usage.html", caller, db, page="usage")
 
 
 @router.get("/web/people")
 def people_names(request: Request, db: DbSession) -> Response:
     """Names for the ids the pages show (see ``web.pages.people``)."""
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
         return JSONResponse({"detail": "ログインしてください。", "code": "unauthenticated"}, status_code=401)
     return JSONResponse(people(db, caller), headers={"Cache-Control": "no-store"})
@@ -150,7 +130,7 @@ def people_names(request: Request, db: DbSession) -> Response:
 
 def mount(app: FastAPI) -> None:
     """Add the page routes and static assets to ``app``."""
-    from api.routes import admin_pages  # it builds on this module's helpers
+    from api.routes import admin_pages
 
     app.mount("/static", Assets(directory=STATIC), name="static")
     app.include_router(router)

@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlmodel import Session, col, select
 
 from api.auth import DbSession, client_ip, require
-from api.routes.pages import _caller, _page, _to_login
+from api.page_base import page as render_page
+from api.page_base import page_caller, to_login
 from api.schemas.templates import TemplateOut
 from service.access import Caller
 from service.errors import ServiceError
@@ -102,13 +103,13 @@ def template_file(template_id: int, db: DbSession, caller: Admin) -> FileRespons
 
 @pages.get("/admin/templates", response_class=HTMLResponse)
 def templates_page(request: Request, db: DbSession) -> Response:
-    caller = _caller(request, db)
+    caller = page_caller(request, db)
     if caller is None:
-        return _to_login(request)
+        return to_login(request)
     if caller.role != Role.admin:
-        return _page("not_found.html", caller, db, status=404, page="")
+        return render_page("not_found.html", caller, db, status=404, page="")
     departments = db.exec(select(Department).order_by(col(Department.name))).all()
-    return _page(
+    return render_page(
         "admin_templates.html",
         caller,
         db,
