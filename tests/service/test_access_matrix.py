@@ -98,6 +98,9 @@ MATRIX: dict[str, tuple[Cell, Cell, Cell, Cell]] = {
     "POST speakers":            ((401, 401), (202, 404),           (202, 404),           (202, 202)),
     "GET minutes revisions":    ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET export txt":           ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "GET peaks":                ((401, 401), (204, 404),           (204, 404),           (204, 204)),
+    "POST presence":            ((401, 401), (200, 404),           (200, 404),           (200, 200)),
+    "DELETE presence":          ((401, 401), (204, 404),           (204, 404),           (204, 204)),
     "GET export docx":          ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET audio":                ((401, 401), (200, 404),           (200, 404),           (200, 200)),
     "GET usage month":          ((401, None), (403, None),         (200, None),          (200, None)),
@@ -439,6 +442,16 @@ def _recording_get(suffix: str, which: str = "done", **params: str) -> Call:
     return call
 
 
+def _presence(method: str) -> Call:
+    def call(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
+        recording_id = stage.done[department]
+        if method == "POST":
+            return client.post(f"{R}/{recording_id}/presence", json={"tab": "matrix-tab-1"}), recording_id
+        return client.delete(f"{R}/{recording_id}/presence/matrix-tab-1"), recording_id
+
+    return call
+
+
 def _upload_with_dictionary(stage: Stage, client: TestClient, department: str) -> tuple[Reply, int | None]:
     response = upload(client, dictionary=str(stage.dictionary[department]))
     return response, response.json().get("id") if response.status_code == 201 else None
@@ -713,6 +726,9 @@ CALLS: dict[str, Call] = {
     "POST speakers": _relabel,
     "GET minutes revisions": _recording_get("/minutes/revisions"),
     "GET export txt": _recording_get("/export", format="txt"),
+    "GET peaks": _recording_get("/peaks"),  # a transcript stored without its worker: no waveform yet
+    "POST presence": _presence("POST"),
+    "DELETE presence": _presence("DELETE"),
     "GET export docx": _recording_get("/export", format="docx"),
     "GET audio": _recording_get("/audio"),
     "GET usage month": _plain("GET", "/api/v1/usage?month=2026-04"),
