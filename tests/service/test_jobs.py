@@ -4,18 +4,19 @@ retention."""
 from __future__ import annotations
 
 import threading
-import time
+import wave
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.maintenance import purge_expired_audio, requeue_stale, resend_queued
-from service.models import Job, Recording, TranscriptRecord, utcnow
-from tests.conftest import DIALOGUE, SINGLE
+from service.models import Job, Recording, TranscriptRecord, UsageRecord, utcnow
+from tests.conftest import DIALOGUE, SINGLE, load_pcm
 from tests.service.conftest import World, run_queued_job
 
 
@@ -68,35 +69,57 @@ def test_a_broken_recording_fails_at_once(world: World, service_env: dict[str, s
     assert job.attempts == 1 and job.error == "音声ファイルが壊れているか途中で切れています。"
 
 
+def _long_meeting(folder: Path, repeats: int = 4) -> Path:
+    """The two-voice call said ``repeats`` times with pauses: a recording whose recognition reports
+    progress many times."""
+    pcm = load_pcm(DIALOGUE)
+    pause = np.zeros(16000 * 3, dtype=np.float32)
+    audio = np.concatenate([part for _ in range(repeats) for part in (pcm, pause)])
+    target = folder / "長い会議.wav"
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes())
+    return target
+
+
 @pytest.mark.slow
-def test_cancel_while_running_stops_the_job(world: World, service_env: dict[str, str], transcribe_fn: object) -> None:
-    created = _upload(world, DIALOGUE)
+def test_cancel_during_recognition_stops_the_job(
+    world: World, service_env: dict[str, str], transcribe_fn: object, tmp_path: Path
+) -> None:
+    created = _upload(world, _long_meeting(tmp_path))
     storage = Path(service_env["KIROKU_STORAGE_DIR"])
     clerk = world.client("clerk_kita")
-    started = threading.Event()
+    recognising = threading.Event()
+    reported: list[tuple[str, float]] = []
 
-    def slow(path, progress, terms, hints):
-        # The real pipeline, reporting progress as it goes; the cancel arrives in the middle.
+    def watched(path, progress, terms, hints):
+        # The real pipeline; the cancel is sent once recognition has started and is under way.
         def report(stage: str, fraction: float) -> None:
-            started.set()
-            time.sleep(0.3)
+            reported.append((stage, fraction))
+            if stage == "asr" and 0.0 < fraction < 1.0:
+                recognising.set()
             progress(stage, fraction)
 
         return transcribe_fn(path, report, terms, hints)  # type: ignore[operator]
 
     outcome: list[object] = []
     runner = threading.Thread(
-        target=lambda: outcome.append(run_queued_job(world.engine, created["job_id"], slow, storage))
+        target=lambda: outcome.append(run_queued_job(world.engine, created["job_id"], watched, storage))
     )
     runner.start()
-    assert started.wait(60)
+    assert recognising.wait(300), reported
     response = clerk.post(f"/api/v1/recordings/{created['id']}/cancel")
     assert response.status_code == 200 and response.json()["cancel_requested"] is True
-    runner.join(120)
-    assert outcome == ["canceled"]
+    runner.join(600)
+    assert outcome == ["canceled"], reported
+    # Stopped inside recognition: it never finished, and nothing after it ran.
+    assert reported[-1][0] == "asr" and max(f for stage, f in reported if stage == "asr") < 1.0, reported
     assert clerk.get(f"/api/v1/recordings/{created['id']}").json()["status"] == "canceled"
     with Session(world.engine) as db:
         assert db.exec(select(TranscriptRecord)).all() == []
+        assert db.exec(select(UsageRecord)).all() == []
 
 
 def test_stale_running_job_is_requeued_and_gives_up_after_max_attempts(world: World) -> None:
