@@ -50,8 +50,14 @@ def main() -> int:
     parser.add_argument("--set", type=Path, default=Path(__file__).resolve().parents[2] / "shared/eval/dev")
     parser.add_argument("--plain", type=Path, required=True, help="transcripts made without a dictionary")
     parser.add_argument("--dictionary", type=Path, required=True, help="transcripts made with one")
+    parser.add_argument(
+        "--scorer",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "shared/eval",
+        help="the folder of the eval's score.py (default: beside the dev set)",
+    )
     args = parser.parse_args()
-    score = load_scorer(args.set.parent)
+    score = load_scorer(args.scorer)
     terms = [row["term"] for row in score.read_terms(args.set / "terms.csv")]
     edits = {"plain": 0, "dictionary": 0}
     sentences = characters = changed = 0
