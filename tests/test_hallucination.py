@@ -166,8 +166,8 @@ def test_pipeline_writes_the_flag_of_text_invented_over_silence_into_the_transcr
     real = pipeline.recognizer.transcribe
     passes: list[Recognition] = []
 
-    def transcribe(audio: np.ndarray, stretches: list[Span]) -> Recognition:
-        first = real(audio, stretches)
+    def transcribe(audio: np.ndarray, stretches: list[Span], context: str | None = None) -> Recognition:
+        first = real(audio, stretches, context)
         extra = [] if passes else [invented]  # only in the first pass (one for skipped speech may follow)
 
         def decode(into: Recognition) -> Iterator[RecognizedSegment]:
