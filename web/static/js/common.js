@@ -90,6 +90,10 @@ export function detailOf(status, body) {
  * ``redirectOn401``: a signed-out visitor goes to the login page (default); the editor turns it off so
  * that unsaved work stays on screen.
  */
+// Set once the person has asked to log out: the page's own requests that the logout overtakes
+// answer 401, and must not send them to a login page that would bring them back here.
+let signingOut = false;
+
 export async function api(path, { method = "GET", json, body, headers = {}, redirectOn401 = true, raw = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
   if (UNSAFE.has(method)) init.headers["X-CSRF-Token"] = csrfToken();
@@ -116,7 +120,7 @@ export async function api(path, { method = "GET", json, body, headers = {}, redi
     }
   }
   if (!response.ok) {
-    if (response.status === 401 && redirectOn401) {
+    if (response.status === 401 && redirectOn401 && !signingOut) {
       location.assign(loginUrl());
     }
     throw new ApiError(response.status, detailOf(response.status, data), data?.code || "", response.headers);
@@ -293,6 +297,7 @@ export function initLayout() {
   if (logout) {
     logout.addEventListener("click", async () => {
       logout.disabled = true;
+      signingOut = true;
       try {
         await api("/api/v1/auth/logout", { method: "POST", redirectOn401: false });
       } catch {
