@@ -337,11 +337,12 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="トークンの�
 
     Exit codes: 0 revoked, 1 no such token.
     """
+    from service.access import valid_id
     from service.accounts import revoke_token
     from service.models import ApiToken
 
     with _accounts_db() as db:
-        token = db.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
+        token = db.get(ApiToken, token_id) if valid_id(token_id) else None
         if token is None:
             raise _refused(f"トークン {token_id} はありません。")
         revoke_token(db, token)
@@ -400,11 +401,12 @@ def device_revoke(device_id: Annotated[int, typer.Argument(help="機器の番号
 
     Exit codes: 0 revoked, 1 no such device.
     """
+    from service.access import valid_id
     from service.accounts import revoke_device
     from service.models import Device
 
     with _accounts_db() as db:
-        device = db.get(Device, device_id) if 0 < device_id < 2**31 else None
+        device = db.get(Device, device_id) if valid_id(device_id) else None
         if device is None:
             raise _refused(f"機器 {device_id} はありません。")
         revoke_device(db, device)
