@@ -6,7 +6,7 @@ STAMP := $(VENV)/.kiroku-installed
 # Tests keep their assembled models inside the venv they build: a clean CI venv is self-contained.
 TEST_HOME := $(abspath $(VENV))/kiroku-home
 
-.PHONY: start test lint typecheck bench
+.PHONY: start test lint typecheck bench mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,13 @@ test: lint typecheck $(CHROMIUM)
 bench: $(STAMP)
 	$(BIN)/kiroku bench
 	$(BIN)/python bench/long_recording_memory.py
+
+# Mutation testing of the modules listed in pyproject's [tool.mutmut] (docs/mutation.md): long, so not
+# part of `make test` or CI. A clean run each time (mutants/ is rebuilt), then killed / survived /
+# equivalent per module. One worker at low priority by default; MUTATION_CHILDREN=4 on a bigger machine.
+MUTATION_CHILDREN ?= 1
+mutation: $(STAMP)
+	rm -rf mutants
+	KIROKU_HOME=$(TEST_HOME) $(BIN)/kiroku models install
+	KIROKU_HOME=$(TEST_HOME) nice -n 19 $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN)
+	$(BIN)/python bench/mutation_report.py
