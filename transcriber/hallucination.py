@@ -134,8 +134,8 @@ def has_loop(text: str, rules: Rules | None = None) -> bool:
     """Whether a phrase repeats back to back often enough to be the decoder looping."""
     rules = rules or Rules()
     core = core_text(text)
-    for size in range(1, len(core) // 2 + 1):
-        for first in range(len(core) - 2 * size + 1):
+    for size in range(1, len(core) // 2 + 1):  # equivalent mutants (1): a longer unit has no room to repeat
+        for first in range(len(core) - 2 * size + 1):  # equivalent mutants (1): one more start has no 2nd copy
             unit = core[first : first + size]
             repeats = 1
             while core[first + repeats * size : first + (repeats + 1) * size] == unit:
@@ -160,7 +160,7 @@ def _merged(spans: Sequence[Span], reach: float) -> list[Span]:
     merged: list[Span] = []
     for span in sorted(spans, key=lambda s: s.start):
         start, end = span.start - reach, span.end + reach
-        if merged and start <= merged[-1].end:
+        if merged and start <= merged[-1].end:  # equivalent mutants (1): touching spans cover the same time
             merged[-1] = Span(merged[-1].start, max(merged[-1].end, end))
         else:
             merged.append(Span(start, end))
@@ -172,7 +172,7 @@ def speech_share(start: float, end: float, speech: Sequence[Span]) -> float:
     if end - start < 1e-3:
         return 1.0 if any(s.start <= start <= s.end for s in speech) else 0.0
     covered = sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in speech)
-    return min(1.0, covered / (end - start))
+    return min(1.0, covered / (end - start))  # equivalent mutants (1): merged spans never cover more than 1
 
 
 def _overlap(a_start: float, a_end: float, b: Span | RecognizedSegment) -> float:
@@ -262,20 +262,22 @@ def find_flags(
     evidence = gather_evidence(segments, speech, decoded, rules)
     cut_loops = [loop for d in decoded for loop in word_loops(d.words, rules)]
     flags = []
-    for index, (segment, e) in enumerate(zip(segments, evidence, strict=True)):
+    for index, (segment, e) in enumerate(
+        zip(segments, evidence, strict=True)  # equivalent mutants (3): one evidence per segment, any strict=
+    ):
         if not core_text(segment.text):
             continue
         unspoken = _weak_speech(e, rules)
         caption = caption_phrase(segment.text)
-        kind: Kind | None = None
-        reason: str | None = None
+        kind: Kind | None = None  # equivalent mutants (1): kind and reason are only ever set together
+        reason: str | None = None  # equivalent mutants (1): kind and reason are only ever set together
         if caption == "strong" or (caption == "weak" and unspoken):
             kind, reason = "caption", REASON_CAPTION
         elif repeated := _repetition(index, segments, e, cut_loops, rules):
             kind, reason = "repetition", repeated
         elif unspoken:
             kind, reason = "silence", unspoken
-        if kind is not None and reason is not None:
+        if kind is not None and reason is not None:  # equivalent mutants (1): both are set, or neither
             flags.append(
                 Flag(segment=index, start=segment.start, end=segment.end, kind=kind, text=segment.text, reason=reason)
             )
