@@ -200,7 +200,8 @@ def test_a_short_segment_is_judged_by_the_recogniser_segment_it_came_from() -> N
     window = RecognizedSegment(0.0, 3.0, cut_off.text + rest.text, cut_off.words + rest.words, -0.3, 0.05, 1.3)
     assert find_flags([cut_off, rest], SPEECH, [window]) == []
     # ... also when it only reaches half a second into it, or touches its end with no length at all.
-    doubtful = RecognizedSegment(6.0, 10.0, "雑音から作った文", [Word(start=6.0, end=10.0, text="雑音", confidence=0.2)], -2, 0.1, 1)
+    noise = [Word(start=6.0, end=10.0, text="雑音から作った文", confidence=0.2)]
+    doubtful = RecognizedSegment(6.0, 10.0, "雑音から作った文", noise, -2.0, 0.1, 1.0)
     for start, end in ((9.5, 10.5), (10.0, 10.0)):
         word = _segment("はい", start, end, 0.9)
         assert [f.reason for f in find_flags([word], [Span(0.0, 12.0)], [doubtful])] == [REASON_DOUBT]
@@ -219,7 +220,7 @@ def test_the_evidence_kept_for_inspection() -> None:
     window = _decoded(windowed, no_speech=0.2, ratio=1.7, logprob=-0.5)
     rules = Rules()
     first, second, third = gather_evidence([windowed, instant, alone], [Span(0.0, 10.0)], [window], rules)
-    assert (first.speech_share, first.word_probability) == (1.0, pytest.approx(0.8))
+    assert first.speech_share == 1.0 and first.word_probability == pytest.approx(0.8)
     assert (first.no_speech_prob, first.avg_logprob, first.compression_ratio) == (0.2, -0.5, 1.7)
     assert (second.speech_share, second.word_probability) == (1.0, None)
     assert (third.speech_share, third.no_speech_prob, third.avg_logprob, third.compression_ratio) == (
