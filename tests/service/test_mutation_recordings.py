@@ -258,6 +258,15 @@ def test_the_status_filter_shows_the_newest_job_and_a_failed_relabel_as_transcri
     assert _listed(quick, status="succeeded") == (3, newest_first(done, relabel_failed, relabel_canceled))
     assert _listed(quick, status="failed") == (1, [failed.id])
     assert _listed(quick, status="canceled") == (0, [])
+    # Unfiltered, each row shows its recording's newest job.
+    from service.recordings import list_recordings
+
+    with Session(quick.engine) as db:
+        page = list_recordings(
+            db, quick.caller("clerk_kita"), kind=None, status=None, q=None, since=None, until=None, limit=50, offset=0
+        )
+    shown = {item["id"]: item["status"] for item in page["items"]}
+    assert (shown[done.id], shown[running.id], shown[queued.id]) == ("succeeded", "running", "queued")
 
 
 def test_the_list_shows_a_failed_relabel_as_transcribed_with_a_notice(quick: Quick) -> None:
@@ -267,6 +276,19 @@ def test_the_list_shows_a_failed_relabel_as_transcribed_with_a_notice(quick: Qui
     quick.job(recording, status=JobStatus.succeeded)
     failed = quick.job(recording, kind=JobKind.relabel, status=JobStatus.failed, error="boom")
     view = recording_view(recording, failed)
+    shown = {key: view[key] for key in ("id", "title", "kind", "source", "department_id", "held_at", "place")}
+    assert shown == {
+        "id": recording.id,
+        "title": "面談",
+        "kind": "meeting",
+        "source": "web",
+        "department_id": quick.department("clerk_kita"),
+        "held_at": None,
+        "place": "",
+    }
+    rest = ("attendees", "expected_speakers", "dictionary_ids", "original_filename", "uploaded_by_id", "device_id")
+    assert [view[key] for key in rest] == ["", None, [], "", None, None]
+    assert view["created_at"] == recording.created_at and view["job_id"] == failed.id
     assert (view["status"], view["progress"]) == (JobStatus.succeeded, 1.0)
     assert view["notice"] == "話者の再判定に失敗しました。文字起こしはそのまま使えます。"
     assert view["error"] == "boom" and view["duration_seconds"] == 12.346 and view["audio_available"] is True
@@ -292,7 +314,8 @@ def test_only_a_running_or_queued_job_can_be_cancelled(quick: Quick) -> None:
     with Session(quick.engine) as db:
         with pytest.raises(ServiceError) as nothing:
             cancel_recording(db, quick.caller("clerk_kita"), recording, ip="127.0.0.1")
-        assert nothing.value.status == 409 and nothing.value.code == "not_running"
+        assert (nothing.value.status, nothing.value.code) == (409, "not_running")
+        assert nothing.value.message == "処理中ではないため取り消せません。"
     done = quick.job(recording, status=JobStatus.succeeded)
     with Session(quick.engine) as db, pytest.raises(ServiceError):
         cancel_recording(db, quick.caller("clerk_kita"), recording, ip="127.0.0.1")
@@ -302,7 +325,9 @@ def test_only_a_running_or_queued_job_can_be_cancelled(quick: Quick) -> None:
         cancel_recording(db, quick.caller("clerk_kita"), recording, ip="10.0.0.7")
         events = db.exec(select(AuditEvent).where(AuditEvent.action == "recording.cancel")).all()
     assert quick.get(Job, running.id).cancel_requested is True
-    assert [(e.recording_id, e.ip) for e in events] == [(recording.id, "10.0.0.7")]
+    assert [(e.recording_id, e.ip, e.user_id) for e in events] == [
+        (recording.id, "10.0.0.7", quick.users["clerk_kita"].id)
+    ]
 
 
 def _relabel(quick: Quick, recording: Recording, **wanted: int | None) -> Job:
@@ -316,9 +341,18 @@ def _relabel(quick: Quick, recording: Recording, **wanted: int | None) -> Job:
         return job
 
 
+RELABEL_REFUSALS = {
+    "busy": "処理中です。終わってから話者数を変更してください。",
+    "not_ready": "文字起こしはまだ完了していません。",
+    "minutes_saved": "議事録を保存した後は話者数を変更できません。",
+    "audio_deleted": "保存期間を過ぎたため音声は削除されています。話者数を変更できません。",
+}
+
+
 def _refusal(quick: Quick, recording: Recording, **wanted: int | None) -> tuple[int, str]:
     with pytest.raises(ServiceError) as refused:
         _relabel(quick, recording, **wanted)
+    assert refused.value.message == RELABEL_REFUSALS[refused.value.code]
     return refused.value.status, refused.value.code
 
 
@@ -348,7 +382,13 @@ def test_relabel_is_refused_while_busy_before_a_transcript_after_minutes_and_wit
     assert _refusal(quick, recording, count=2) == (409, "minutes_saved")
 
 
-def test_relabel_queues_exactly_the_count_or_the_range_and_audits_it(quick: Quick) -> None:
+def test_relabel_queues_exactly_the_count_or_the_range_and_audits_it(
+    quick: Quick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.settings import get_settings
+
+    monkeypatch.setenv("KIROKU_MAX_ATTEMPTS", "4")
+    get_settings.cache_clear()
     recording = quick.recording()
     quick.job(recording, status=JobStatus.succeeded)
     with Session(quick.engine) as db:
@@ -356,6 +396,7 @@ def test_relabel_queues_exactly_the_count_or_the_range_and_audits_it(quick: Quic
         db.commit()
     exact = _relabel(quick, recording, count=3, low=1, high=9)
     assert (exact.kind, exact.min_speakers, exact.max_speakers, exact.status) == ("relabel", 3, 3, "queued")
+    assert exact.max_attempts == 4
     with Session(quick.engine) as db:
         job = db.get(Job, exact.id)
         assert job is not None
@@ -366,11 +407,11 @@ def test_relabel_queues_exactly_the_count_or_the_range_and_audits_it(quick: Quic
     assert (ranged.min_speakers, ranged.max_speakers) == (2, 4)
     with Session(quick.engine) as db:
         details = [
-            (e.detail, e.recording_id, e.user_id)
+            (e.detail, e.recording_id, e.user_id, e.ip)
             for e in db.exec(select(AuditEvent).where(AuditEvent.action == "recording.relabel"))
         ]
     clerk = quick.users["clerk_kita"].id
-    assert details == [("count 3", recording.id, clerk), ("min 2 max 4", recording.id, clerk)]
+    assert details == [("count 3", recording.id, clerk, "127.0.0.1"), ("min 2 max 4", recording.id, clerk, "127.0.0.1")]
 
 
 # --- deletion --------------------------------------------------------------------------------------
@@ -417,6 +458,12 @@ def test_deleting_takes_the_audio_the_texts_and_open_proposals_and_cancels_the_j
         )
         db.commit()
         accepted_id, opened_id = accepted.id, opened.id
+    from service.models import SearchDocument
+    from service.search import index_recording
+
+    with Session(quick.engine) as db:
+        index_recording(db, ident(recording))
+        assert db.get(SearchDocument, recording.id) is not None
     with Session(quick.engine) as db:
         shown = db.get(Recording, recording.id)
         assert shown is not None
@@ -448,7 +495,8 @@ def test_deleting_takes_the_audio_the_texts_and_open_proposals_and_cancels_the_j
         upload = db.get(UploadSession, "a" * 32)
         assert upload is not None and upload.meta == {} and upload.recording_id == recording.id
         event = db.exec(select(AuditEvent).where(AuditEvent.action == "recording.delete")).one()
-        assert (event.recording_id, event.ip) == (recording.id, "10.1.2.3")
+        assert (event.recording_id, event.ip, event.user_id) == (recording.id, "10.1.2.3", quick.users["clerk_kita"].id)
+        assert db.get(SearchDocument, recording.id) is None  # no longer found by search
     assert _listed(quick) == (1, [other.id])
 
 
@@ -468,7 +516,9 @@ def test_the_transcript_is_read_once_stored_and_the_reading_is_audited(quick: Qu
         body = read_transcript(db, quick.caller("clerk_kita"), recording, ip="10.9.9.9")
         events = db.exec(select(AuditEvent).where(AuditEvent.action == "recording.view")).all()
     assert body == {"segments": [{"text": "本日は"}]}
-    assert [(e.detail, e.recording_id, e.ip) for e in events] == [("transcript", recording.id, "10.9.9.9")]
+    assert [(e.detail, e.recording_id, e.ip, e.user_id) for e in events] == [
+        ("transcript", recording.id, "10.9.9.9", quick.users["clerk_kita"].id)
+    ]
 
 
 def test_the_audio_is_audited_once_per_listener_and_ten_minutes(quick: Quick) -> None:
@@ -483,10 +533,15 @@ def test_the_audio_is_audited_once_per_listener_and_ten_minutes(quick: Quick) ->
             return [(e.user_id, e.detail) for e in db.exec(query)]
 
     with Session(quick.engine) as db:
-        path = audio_file(db, clerk, recording, ip="127.0.0.1")
+        # Another action's event that happens to say "audio" is no listening.
+        db.add(AuditEvent(action="recording.export", user_id=clerk.user_id, recording_id=recording.id, detail="audio"))
+        db.commit()
+        path = audio_file(db, clerk, recording, ip="10.4.4.4")
         assert path == quick.storage / str(recording.audio_path) and path.is_file()
         audio_file(db, clerk, recording, ip="127.0.0.1")  # the player's next range request
     assert views() == [(clerk.user_id, "audio")]
+    with Session(quick.engine) as db:
+        assert db.exec(select(AuditEvent.ip).where(AuditEvent.action == "recording.view")).all() == ["10.4.4.4"]
     with Session(quick.engine) as db:
         audio_file(db, manager, recording, ip="127.0.0.1")  # another listener counts
         # The same listener on another recording counts as well.
@@ -516,7 +571,8 @@ def test_the_audio_is_audited_once_per_listener_and_ten_minutes(quick: Quick) ->
         assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "recording.view")).all()) == 6
         with pytest.raises(ServiceError) as gone:
             audio_file(db, clerk, quick.recording(audio=False), ip="127.0.0.1")
-        assert gone.value.status == 410
+        assert (gone.value.status, gone.value.code) == (410, "audio_deleted")
+        assert gone.value.message == "保存期間を過ぎたため音声は削除されています。"
         missing = quick.recording()
         (quick.storage / str(missing.audio_path)).unlink()
         with pytest.raises(ServiceError) as lost:
@@ -532,7 +588,7 @@ def test_an_export_is_named_by_the_date_held_and_the_minutes_title(quick: Quick)
     assert export_name(held, {}, "txt") == "20260415_アップロード名_会議録.txt"
     assert "公開用" in export_name(held, {}, "txt", publication=True)
     made = quick.recording(kind="meeting", title="", created_at=datetime(2026, 5, 1, 3, tzinfo=UTC))
-    assert export_name(made, {"title": None}, "txt").startswith("20260501_")
+    assert export_name(made, {"title": None}, "txt") == "20260501_会議録.txt"
 
 
 # --- uploads' fields -------------------------------------------------------------------------------
@@ -559,3 +615,185 @@ def test_upload_fields_are_checked_and_trimmed() -> None:
     for year in (1899, 2201):
         with pytest.raises(ServiceError):
             _held_at(datetime(year, 6, 1, tzinfo=UTC))
+
+
+# --- receiving an upload -----------------------------------------------------------------------------
+
+
+def _receive(quick: Quick, who: str = "clerk_kita", via: str = "session", **values: Any) -> tuple[Recording, Job]:
+    from service.recordings import receive_upload
+    from tests.conftest import SINGLE
+
+    upload: dict[str, Any] = {
+        "filename": "C:\\Users\\tanaka\\定例会.flac",
+        "kind": "meeting",
+        "title": "",
+        "held_at": None,
+        "place": "",
+        "attendees": "",
+        "speakers": None,
+        "dictionary_ids": [],
+        "ip": "10.0.0.1",
+        **values,
+    }
+    with Session(quick.engine) as db, SINGLE.open("rb") as stream:
+        recording, job = receive_upload(db, quick.caller(who, via), stream, **upload)
+        db.refresh(recording)
+        db.refresh(job)
+        db.expunge_all()
+    return recording, job
+
+
+def _refused(quick: Quick, **values: Any) -> ServiceError:
+    with pytest.raises(ServiceError) as refused:
+        _receive(quick, **values)
+    return refused.value
+
+
+def test_an_upload_becomes_a_queued_recording_of_the_callers_department(
+    quick: Quick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.records.fields import KNOWN_KEYS
+    from service.settings import get_settings
+
+    monkeypatch.setenv("KIROKU_MAX_ATTEMPTS", "5")
+    get_settings.cache_clear()
+    key = sorted(k for k in KNOWN_KEYS if k not in ("title", "held_at"))[0]
+    recording, job = _receive(
+        quick,
+        "clerk_zaisei",
+        held_at=datetime(2026, 4, 15, 10, 0),
+        place="第2会議室",
+        attendees="田中、佐藤",
+        speakers=2,
+        fields={key: " 北区 "},
+    )
+    assert recording.department_id == quick.department("clerk_zaisei")
+    assert (recording.source, recording.kind, recording.title) == ("web", "meeting", "定例会")
+    assert (recording.original_filename, recording.place, recording.attendees) == (
+        "定例会.flac",
+        "第2会議室",
+        "田中、佐藤",
+    )
+    assert (recording.expected_speakers, recording.fields, recording.dictionary_ids) == (2, {key: "北区"}, [])
+    assert recording.held_at is not None and recording.held_at.replace(tzinfo=UTC) == datetime(
+        2026, 4, 15, 1, tzinfo=UTC
+    )
+    assert recording.uploaded_by_id == quick.users["clerk_zaisei"].id and recording.duration_seconds > 5
+    assert (job.status, job.max_attempts, job.recording_id) == ("queued", 5, recording.id)
+    assert recording.audio_path is not None and (quick.storage / recording.audio_path).is_file()
+    leftovers = [p for p in quick.storage.rglob("*.upload")]
+    assert leftovers == []  # the streamed temporary file is gone
+    with Session(quick.engine) as db:
+        event = db.exec(select(AuditEvent).where(AuditEvent.action == "recording.upload")).one()
+    assert (event.recording_id, event.user_id, event.ip) == (recording.id, quick.users["clerk_zaisei"].id, "10.0.0.1")
+    scripted, _ = _receive(quick, via="token", title="API の録音")
+    assert (scripted.source, scripted.title) == ("api", "API の録音")
+    get_settings.cache_clear()
+
+
+def test_an_upload_may_use_the_city_and_its_own_departments_dictionaries_only(quick: Quick) -> None:
+    from service.models import Dictionary
+
+    with Session(quick.engine) as db:
+        mine = Dictionary(name="北区", department_id=quick.department("clerk_kita"))
+        theirs = Dictionary(name="財政", department_id=quick.department("clerk_zaisei"))
+        db.add(mine)
+        db.add(theirs)
+        db.commit()
+        city = db.exec(select(Dictionary).where(col(Dictionary.department_id).is_(None))).first()
+        assert city is not None
+        ids = {"mine": ident(mine), "theirs": ident(theirs), "city": ident(city)}
+    recording, _ = _receive(quick, dictionary_ids=[ids["mine"], ids["city"]])
+    assert recording.dictionary_ids == [ids["mine"], ids["city"]]
+    for wrong in (ids["theirs"], 999_999, 0, 2**31):
+        error = _refused(quick, dictionary_ids=[ids["mine"], wrong])
+        assert (error.status, error.code, error.message) == (422, "dictionary", f"用語辞書 {wrong} は使えません。")
+    assert _listed(quick) == (1, [recording.id])  # nothing of the refused uploads was stored
+
+
+def test_an_upload_with_unusable_text_or_an_impossible_date_is_refused(quick: Quick) -> None:
+    from service.records.fields import KNOWN_KEYS, MAX_FIELD, OTHER_LABELS
+
+    error = _refused(quick, title="会議\x07")
+    assert (error.status, error.code) == (422, "invalid")
+    assert error.message.startswith("タイトルに使えない文字 (") and error.message.endswith(") が含まれています。")
+    assert _refused(quick, place="\x00").message.startswith("場所に使えない文字")
+    assert _refused(quick, attendees="\x1b").message.startswith("出席者に使えない文字")
+    key = sorted(k for k in KNOWN_KEYS if k not in ("title", "held_at"))[0]
+    label = OTHER_LABELS[key]
+    field_error = _refused(quick, fields={key: "\x00"})
+    assert (field_error.code, field_error.message[: len(label) + 1]) == ("invalid", f"{label}に")
+    long = _refused(quick, fields={key: "x" * (MAX_FIELD + 1)})
+    assert (long.status, long.code, long.message) == (
+        422,
+        "invalid",
+        f"{label}は {MAX_FIELD} 文字までの文字列にしてください。",
+    )
+    unknown = _refused(quick, fields={"n" * 60: "x"})
+    assert (unknown.status, unknown.code, unknown.message) == (422, "invalid", f"記録の項目 {'n' * 50} はありません。")
+    date = _refused(quick, held_at=datetime(1899, 12, 31, tzinfo=UTC))
+    assert (date.status, date.code, date.message) == (422, "invalid", "日時 (held_at) が正しくありません。")
+    assert _listed(quick) == (0, [])
+
+
+def test_an_upload_over_the_size_limit_leaves_no_file(quick: Quick, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.settings import get_settings
+
+    monkeypatch.setenv("KIROKU_MAX_UPLOAD_BYTES", "1000")
+    get_settings.cache_clear()
+    error = _refused(quick)
+    get_settings.cache_clear()
+    assert error.status == 413
+    assert [p for p in quick.storage.rglob("*") if p.is_file()] == []
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+
+def _transcribed(quick: Quick, **values: Any) -> Recording:
+    recording = quick.recording(kind="meeting", held_at=datetime(2026, 4, 15, 1, tzinfo=UTC), **values)
+    body = {
+        "schema": "kiroku.transcript/1",
+        "duration": 9.0,
+        "speakers": [{"id": "S1", "name": "田中課長"}],
+        "segments": [{"start": 1.0, "end": 8.0, "speaker": "S1", "text": "えー、本日の議題は予算です。"}],
+    }
+    with Session(quick.engine) as db:
+        db.add(TranscriptRecord(recording_id=ident(recording), body=body))
+        db.commit()
+    return recording
+
+
+def test_an_export_is_the_minutes_in_the_asked_format_and_is_audited(quick: Quick) -> None:
+    from service.exports import MEDIA_TYPES, ExportOptions
+    from service.recordings import export_recording
+
+    recording = _transcribed(quick, title="予算説明会")
+    clerk = quick.caller("clerk_kita")
+    with Session(quick.engine) as db:
+        plain = export_recording(db, clerk, recording, "txt", ip="10.0.0.2")
+        tidy = export_recording(db, clerk, recording, "txt", options=ExportOptions(tidy=True, timestamps=True), ip="")
+        bare = export_recording(db, clerk, recording, "txt", options=ExportOptions(timestamps=False), ip="")
+        docx = export_recording(db, clerk, recording, "docx", ip="")
+        events = db.exec(select(AuditEvent).where(AuditEvent.action == "recording.export")).all()
+    text = plain.data.decode("utf-8")
+    assert "えー、本日の議題は予算です。" in text and "田中課長" in text
+    assert "えー" not in tidy.data.decode("utf-8") and "本日の議題は予算です。" in tidy.data.decode("utf-8")
+    assert "00:00:01" not in bare.data.decode("utf-8")
+    assert (plain.media_type, plain.filename, plain.ascii_name) == (
+        MEDIA_TYPES["txt"],
+        "20260415_予算説明会_会議録.txt",
+        f"recording-{recording.id}.txt",
+    )
+    assert docx.data[:2] == b"PK" and docx.media_type == MEDIA_TYPES["docx"] and docx.filename.endswith(".docx")
+    assert [(e.detail, e.user_id, e.recording_id) for e in events] == [
+        ("txt", clerk.user_id, recording.id),
+        ("txt tidy timestamps", clerk.user_id, recording.id),
+        ("txt", clerk.user_id, recording.id),
+        ("docx", clerk.user_id, recording.id),
+    ]
+    assert events[0].ip == "10.0.0.2"
+    with Session(quick.engine) as db, pytest.raises(ServiceError) as not_ready:
+        export_recording(db, clerk, quick.recording(), "txt", ip="")
+    assert not_ready.value.status == 409
