@@ -443,3 +443,51 @@ def test_a_relabel_without_a_transcript_or_a_diarizer_fails_or_waits_for_another
     row = quick.get(Job, job.id)
     assert (row.status, row.error) == ("queued", "この処理装置では話者分離が使えません")
     assert sent == [(job.id, 3.0)]
+
+
+def test_a_recording_deleted_while_recognised_stores_nothing(quick: Quick) -> None:
+    from service.recordings import delete_recording
+
+    recording, job = _queued(quick)
+
+    def transcribe(path: Path, progress: Progress, terms: Any, hints: Any) -> Transcript:
+        with Session(quick.engine) as db:
+            shown = db.get(Recording, ident(recording))
+            assert shown is not None
+            delete_recording(db, quick.caller("clerk_kita"), shown, ip="")
+        return _transcript()
+
+    assert run_job(quick.engine, ident(job), transcribe, _config(quick, heartbeat_seconds=60)) == "canceled"
+    assert quick.get(Job, job.id).status == "canceled"
+    assert _stored(quick) == ([], [])
+
+    # The store's fence looks at the recording itself too, not only at the job's cancel flag.
+    from service.models import utcnow
+
+    recording, job = _queued(quick)
+
+    def marked_deleted(path: Path, progress: Progress, terms: Any, hints: Any) -> Transcript:
+        with Session(quick.engine) as db:
+            row = db.get(Recording, ident(recording))
+            assert row is not None
+            row.deleted_at = utcnow()
+            db.add(row)
+            db.commit()
+        return _transcript()
+
+    assert run_job(quick.engine, ident(job), marked_deleted, _config(quick, heartbeat_seconds=60)) == "canceled"
+    assert _stored(quick) == ([], [])
+
+
+def test_a_relabel_shows_the_clerk_it_is_finding_speakers(quick: Quick) -> None:
+    _, job = _relabel_job(quick, 2, 2)
+    seen: list[tuple[str, float]] = []
+
+    def diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
+        assert path.is_file()
+        row = quick.get(Job, job.id)
+        seen.append((row.stage, row.progress))
+        return _turns(path, hints)
+
+    assert run_job(quick.engine, ident(job), lambda *a: _transcript(), _config(quick), diarize) == "succeeded"
+    assert seen == [("diarize", 0.0)]
