@@ -5,9 +5,10 @@ Run from the repository root after ``mutmut run``; reads mutmut's results in ``m
 - **killed**: a test failed on the mutant (one that hangs on it, mutmut's "timeout", counts too: the
   user would notice a transcription that never ends).
 - **equivalent**: a surviving mutant that no behaviour can tell from the original. The line it changes
-  says so and why, in a comment ``# equivalent mutants (N): <why>``, N being how many of that line's
-  mutants survive. The line's other mutants are still run (they must be killed), and the count is
-  checked: when a different number survives, the comment is stale and they all count as survived.
+  says so and why, in a comment ``# equivalent mutants (N): <why>`` at its end (or alone on the line
+  above it), N being how many of that line's mutants survive. The line's other mutants are still run
+  (they must be killed), and the count is checked: when a different number survives, the comment is
+  stale and they all count as survived.
 - **survived**: every other mutant that no test failed on, including those no test reached (mutmut's
   "no tests") or that mutmut could not judge. Each is a gap to close with a test.
 
@@ -55,11 +56,14 @@ def modules(pyproject: Path = Path("pyproject.toml")) -> list[str]:
 
 
 def marked_lines(path: str) -> Counter[str]:
-    """The source lines that declare equivalent mutants (stripped text → how many)."""
+    """The source lines that declare equivalent mutants (stripped text → how many). The comment ends
+    the line it is about, or stands alone on the line above it (where the line has no room)."""
     marks: Counter[str] = Counter()
-    for line in Path(path).read_text("utf-8").splitlines():
+    lines = Path(path).read_text("utf-8").splitlines()
+    for number, line in enumerate(lines):
         if found := MARK.search(line):
-            marks[line.strip()] += int(found.group(1))
+            alone = line.strip().startswith("#") and number + 1 < len(lines)
+            marks[(lines[number + 1] if alone else line).strip()] += int(found.group(1))
     return marks
 
 

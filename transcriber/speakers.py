@@ -77,8 +77,9 @@ def _speaker_of(word: Word, turns: Sequence[TurnLike], previous: str | None) -> 
     if previous is not None:
         return previous
     # Before any turn: the nearest one.
+    # equivalent mutants (1): without default=: turns is never empty here (assign_speakers returns first)
     nearest = min(turns, key=lambda t: min(abs(t.start - word.end), abs(word.start - t.end)), default=None)
-    return nearest.speaker if nearest is not None else None
+    return nearest.speaker if nearest is not None else None  # equivalent mutants (1): as above, never None
 
 
 def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike], pull_in: bool = True) -> list[Segment]:
@@ -91,7 +92,7 @@ def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike], pull_in:
     # Speakers word by word, over the whole recording (a stray word can sit at a segment's edge).
     labels: list[list[str]] = []
     previous: str | None = None
-    for segment, words in zip(segments, wordlists, strict=True):
+    for segment, words in zip(segments, wordlists, strict=True):  # equivalent mutants (3): same lengths
         own: list[str] = []
         for word in words:
             speaker = _speaker_of(word, ordered, previous) or segment.speaker
@@ -99,12 +100,12 @@ def assign_speakers(segments: list[Segment], turns: Sequence[TurnLike], pull_in:
             previous = speaker
         labels.append(own)
     _absorb_fragments(wordlists, labels, ordered)
-    for words, own in zip(wordlists, labels, strict=True):
+    for words, own in zip(wordlists, labels, strict=True):  # equivalent mutants (3): same lengths
         _keep_words_whole(words, own, ordered)
     rebuilt: list[Segment] = []
-    for segment, words, own in zip(segments, wordlists, labels, strict=True):
+    for segment, words, own in zip(segments, wordlists, labels, strict=True):  # equivalent mutants (3): same lengths
         runs: list[tuple[str, list[Word]]] = []
-        for word, speaker in zip(words, own, strict=True):
+        for word, speaker in zip(words, own, strict=True):  # equivalent mutants (3): same lengths
             if runs and runs[-1][0] == speaker:
                 runs[-1][1].append(word)
             else:
@@ -134,7 +135,7 @@ def _cover(start: float, end: float, speaker: str, turns: Sequence[TurnLike]) ->
     return sum(
         max(0.0, min(end, t.end) - max(start, t.start))
         for t in turns
-        if t.speaker == speaker and t.start < end and start < t.end
+        if t.speaker == speaker and t.start < end and start < t.end  # equivalent mutants (2): touching adds 0 s
     )
 
 
@@ -151,7 +152,7 @@ def _absorb_fragments(wordlists: list[list[Word]], labels: list[list[str]], turn
             runs[-1].append(index)
         else:
             runs.append([index])
-    for before, run, after in zip(runs, runs[1:], runs[2:], strict=False):
+    for before, run, after in zip(runs, runs[1:], runs[2:], strict=False):  # equivalent mutants (2): strict=None
         around = labels[before[-1][0]][before[-1][1]]
         if labels[after[0][0]][after[0][1]] != around:
             continue
@@ -192,14 +193,15 @@ def _keep_words_whole(words: list[Word], labels: list[str], turns: Sequence[Turn
         offsets.append(offsets[-1] + len(word.text))
     spans = _morpheme_spans(text)
     for _ in range(3):  # a token reaching into the next morpheme can make one more cut; rarely twice
-        moved = False
+        moved = False  # equivalent mutants (2): None is false too; True only adds passes that move nothing
         for begin, end in spans:
             inside = [k for k in range(len(words)) if offsets[k] < end and begin < offsets[k + 1]]
             speakers = {labels[k] for k in inside}
             if len(speakers) < 2:
                 continue
+            # equivalent mutants (1): max(…, words[inside[1]].start): words are in time order
             start, stop = words[inside[0]].start, max(words[inside[-1]].end, words[inside[0]].start)
-            first = labels[inside[0]]
+            first = labels[inside[0]]  # equivalent mutants (1): None: max keeps the first label on a tie anyway
             winner = max(
                 dict.fromkeys(labels[k] for k in inside),
                 key=lambda s: (round(_cover(start, stop, s, turns), 3), s == first),
@@ -226,14 +228,15 @@ def fit_to_turns(
     ``pull_in`` utterances are only stretched, never shrunk (the pipeline's dictionary stages work on
     those, and the edges are pulled in after them).
     """
-    if not turns or not segments:
+    if not turns or not segments:  # equivalent mutants (1): without turns, the loop keeps every segment
         return segments
     ordered = sorted(segments, key=lambda s: s.start)
     fitted: list[Segment] = []
     last_end: dict[str, float] = {}
-    next_start: list[float] = [float("inf")] * len(ordered)
+    next_start: list[float] = [float("inf")] * len(ordered)  # equivalent mutants (1): float("INF") is inf
     upcoming: dict[str, float] = {}
     for index in range(len(ordered) - 1, -1, -1):
+        # equivalent mutants (1): float("INF") is inf
         next_start[index] = upcoming.get(ordered[index].speaker, float("inf"))
         upcoming[ordered[index].speaker] = ordered[index].start
     for index, segment in enumerate(ordered):
@@ -247,8 +250,8 @@ def fit_to_turns(
         end = min(max(t.end for t in own), segment.end + reach, next_start[index])
         words = segment.words
         if words and pull_in:  # pulled in no further than the words allow
-            start = min(start, words[0].end, segment.end)
-            end = max(end, words[-1].start, start)
+            start = min(start, words[0].end, segment.end)  # equivalent mutants (1): the first word ends by then
+            end = max(end, words[-1].start, start)  # equivalent mutants (1): end < start resets like end == start
         else:
             start, end = min(start, segment.start), max(end, segment.end)
         if end <= start:
@@ -256,7 +259,7 @@ def fit_to_turns(
         start, end = round(start, 3), round(end, 3)
         clipped = [
             w
-            if start <= w.start and w.end <= end
+            if start <= w.start and w.end <= end  # equivalent mutants (3): clipping a word inside keeps it
             else w.model_copy(update={"start": min(max(w.start, start), end), "end": max(min(w.end, end), start)})
             for w in words
         ]
@@ -268,5 +271,5 @@ def fit_to_turns(
 def speakers_in_order(segments: list[Segment]) -> list[Speaker]:
     seen: dict[str, None] = {}
     for segment in sorted(segments, key=lambda s: s.start):
-        seen.setdefault(segment.speaker, None)
+        seen.setdefault(segment.speaker, None)  # equivalent mutants (1): None is setdefault's default
     return [Speaker(id=speaker) for speaker in seen]
