@@ -137,12 +137,23 @@ def test_speaker_labels_have_no_candidates() -> None:
 
 
 def test_list_fields_propose_every_person_but_labels_titles_and_roles() -> None:
-    attendees = "出席者: 山本花子、田中課長、区民、委員A、鈴木"
+    attendees = "出席者: 山本花子、田中課長、区民、委員A、鈴木、私、Ｂ"
     assert _found("header.attendees", attendees) == [("山本花子", "name"), ("鈴木", "name")]
     # the same text in another header field: only what the detector finds on its own
     assert _found("header.note", "区民、委員A、田中課長、司会") == []
     found = candidates("header.attendees", "鈴木様、佐藤様", [])
     assert [(c.start, c.end, c.text, c.kind) for c in found] == [(0, 3, "鈴木様", "name"), (4, 7, "佐藤様", "name")]
+    assert {c.reason for c in found} == {"氏名らしい: 出席者・相手の欄"}
+
+
+def test_known_names_are_found_wherever_they_occur() -> None:
+    # 小鳥遊 (a 人名 dictionary term): no cue around it, found because the dictionary names it.
+    assert _found("segment.0", "次は小鳥遊の番です") == []
+    assert _found("segment.0", "次は小鳥遊の番です", ["小鳥遊"]) == [("小鳥遊", "name")]
+    assert _found("header.title", "小鳥遊の件", ["小鳥遊"]) == [("小鳥遊", "name")]
+    fields = {"segment.0": "次は小鳥遊の番です"}
+    assert [(c.text, c.kind) for c in all_candidates(fields, ["小鳥遊"])["segment.0"]] == [("小鳥遊", "name")]
+    assert [s["text"] for s in refresh(None, None, fields, ["小鳥遊"])["spans"]] == ["小鳥遊"]
 
 
 def test_a_list_item_and_a_name_found_in_it_are_one_candidate() -> None:
@@ -158,6 +169,8 @@ def test_labels_and_the_staff_after_a_staff_label_are_never_candidates() -> None
     text = "相手: 鈴木一郎 対応: 日下 担当者：佐藤 備考: なし"
     assert _found("header.counterpart", text) == [("鈴木一郎", "name")]
     assert _found("header.note", "相手: 鈴木一郎さん 対応: 日下さん") == [("鈴木一郎", "name")]
+    # In an utterance such words are speech, not labels.
+    assert _found("segment.0", "対応: 日下さん") == [("日下", "name")]
 
 
 def test_candidates_of_a_whole_minutes() -> None:
@@ -228,6 +241,20 @@ def test_each_occurrence_of_a_name_keeps_its_own_decision() -> None:
     ]
 
 
+def test_an_edit_drops_a_vanished_candidate_and_moves_the_clerks_spans_after_it() -> None:
+    old = _fields("佐藤さんが来ました", "議題は予算です")
+    copy = refresh(None, None, old, [])
+    add_span(copy, old, "segment.1", 3, 5)  # 予算, after the automatic 佐藤 in the copy's order
+    again = refresh(copy, old, _fields("お客様が来ました", "議題は予算です"), [])
+    assert _view(again) == [("s2", "segment.1", "予算", "confirmed", "manual")]
+    assert again["lost"] == 0
+
+
+def test_ids_continue_from_the_copys_counter() -> None:
+    copy = refresh({"spans": None, "next_id": 7}, None, _fields("佐藤さんです"), [])
+    assert [s["id"] for s in copy["spans"]] == ["s7"] and copy["next_id"] == 8
+
+
 def test_new_candidates_get_new_ids_and_vanished_ones_are_dropped_quietly() -> None:
     copy = refresh(None, None, _fields("佐藤さんです"), [])
     again = refresh(copy, _fields("佐藤さんです"), _fields("田中さんです"), [])
@@ -284,6 +311,21 @@ def test_adding_a_span_by_hand() -> None:
     add_span(copy, fields, "header.title", 0, 2)  # whole field: start 0, end at its length
     assert [s["target"] for s in copy["spans"]] == ["header.title", "segment.0"]
     assert copy["next_id"] == 3
+    fields = {**fields, "speaker.S1": "山本花子", "segment.10": "鈴木です", "segment.2": "田中です"}
+    add_span(copy, fields, "segment.10", 0, 2)
+    add_span(copy, fields, "segment.2", 0, 2)
+    add_span(copy, fields, "speaker.S1", 2, 4)
+    add_span(copy, fields, "speaker.S1", 0, 2)
+    assert [(s["target"], s["start"]) for s in copy["spans"]] == [
+        ("header.title", 0),
+        ("speaker.S1", 0),
+        ("speaker.S1", 2),
+        ("segment.0", 0),
+        ("segment.2", 0),
+        ("segment.10", 0),
+    ]
+    copy["spans"] = [s for s in copy["spans"] if s["target"] in ("header.title", "segment.0")]
+    copy["next_id"] = 3
     for target, start, end in (("segment.0", 2, 2), ("segment.0", -1, 2), ("segment.0", 3, 7), ("segment.9", 0, 1)):
         with pytest.raises(ValueError, match=target):
             add_span(copy, fields, target, start, end)
