@@ -61,6 +61,13 @@ def test_a_backchannel_late_in_a_speech_is_the_listeners() -> None:
     assert _said([_segment(*words)], turns) == [("S1", "説明します"), ("S2", "はい"), ("S1", "続けます")]
 
 
+def test_the_shortest_of_several_turns_over_a_word_takes_it() -> None:
+    # The chair's long turn, S2's short backchannel turn, S3 starting to speak just after S2.
+    words = ((6.0, 7.9, "説明します"), (8.2, 8.8, "はい"), (9.1, 10.0, "続けます"))
+    turns = [Turn(0.0, 10.0, "S1"), Turn(8.0, 9.0, "S2"), Turn(8.1, 10.5, "S3")]
+    assert ("S2", "はい") in _said([_segment(*words)], turns)
+
+
 def test_two_equally_long_turns_over_a_word_give_it_to_the_earlier_one() -> None:
     words = ((0.2, 0.9, "それでは"), (1.0, 1.5, "はい"))
     assert _said([_segment(*words)], [Turn(0.0, 2.0, "S1"), Turn(0.5, 2.5, "S2")]) == [("S1", "それでははい")]

@@ -66,7 +66,7 @@ def _speaker_of(word: Word, turns: Sequence[TurnLike], previous: str | None) -> 
         overlap = min(word.end, turn.end) - max(word.start, turn.start)
         if overlap <= 0:
             continue
-        if best is None or overlap > best[0] + 1e-6:
+        if best is None or overlap > best[0] + 1e-6:  # equivalent mutants (1): >= differs at exactly 1 µs more
             best = (overlap, turn.speaker)
         if overlap >= 0.8 * length and (nested is None or turn.end - turn.start < nested[0]):
             nested = (turn.end - turn.start, turn.speaker)
