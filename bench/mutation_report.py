@@ -122,9 +122,8 @@ def table(rows: list[Row]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(
-            f"| {r.module} | {r.killed} | {r.survived} | {r.equivalent} | {r.total} | {r.share_killed:.1f} % |"
-        )
+        share = f"{r.share_killed:.1f} %" if r.killed + r.survived else "not run"
+        lines.append(f"| {r.module} | {r.killed} | {r.survived} | {r.equivalent} | {r.total} | {share} |")
     return "\n".join(lines)
 
 
