@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from api.errors import handle_service_error
 from api.guard import BodyGuard
+from api.response_headers import ResponseHeaders
 from api.routes import (
     admin,
     auth,
@@ -109,14 +110,7 @@ def create_app(upkeep: bool = False, settings: ServiceSettings | None = None, wa
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Credentials and size of a body are checked before it is read (inside the request counter).
     app.add_middleware(BodyGuard)
-
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        health.REQUESTS[(request.method, f"{response.status_code // 100}xx")] += 1
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(ResponseHeaders)  # outermost: it sees the guard's refusals too
 
     for module in (
         auth,

@@ -4,20 +4,17 @@ console and the templates page, so none of them imports another."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from api.auth import current_caller
 from service.access import Caller
-from service.db import session_scope
 from service.errors import ServiceError
 from web.pages import PAGE_HEADERS, render
-
-DbSession = Annotated[Session, Depends(session_scope)]
 
 
 def page_caller(request: Request, db: Session) -> Caller | None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -55,12 +54,6 @@ def get_engine() -> Engine:
     from service.settings import get_settings
 
     return engine_for(get_settings().resolved_database_url())
-
-
-def session_scope() -> Iterator[Session]:
-    """A FastAPI dependency: one session per request."""
-    with Session(get_engine()) as session:
-        yield session
 
 
 def migrate(url: str) -> None:

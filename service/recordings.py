@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, delete
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from service.access import Caller, audit, valid_id
@@ -207,12 +208,13 @@ def list_recordings(
     offset: int,
 ) -> dict[str, Any]:
     """The caller's department's recordings (an admin's: all), newest first: ``total`` and a page of ``items``."""
-    # One query: each recording with its newest job (no query per row), filtered and paged in SQL.
-    newest = select(Job.recording_id, func.max(Job.id).label("job_id")).group_by(col(Job.recording_id)).subquery()
+    # One round trip: the page, each row's newest job (looked up per row of the page on the job's
+    # recording index, not by grouping every job in the city) and the count of all matches.
+    other = aliased(Job)
+    newest = select(func.max(other.id)).where(other.recording_id == Recording.id).scalar_subquery()
     query = (
-        select(Recording, Job)
-        .join(newest, newest.c.recording_id == Recording.id, isouter=True)
-        .join(Job, col(Job.id) == newest.c.job_id, isouter=True)
+        select(Recording, Job, func.count().over())
+        .join(Job, col(Job.id) == newest, isouter=True)
         .where(col(Recording.deleted_at).is_(None))
     )
     if caller.role != Role.admin:
@@ -227,10 +229,11 @@ def list_recordings(
         query = query.where(col(Recording.created_at) >= since)
     if until is not None:
         query = query.where(col(Recording.created_at) < until)
-    total = db.exec(select(func.count()).select_from(query.subquery())).one()
     page = query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc()).offset(offset).limit(limit)
-    items = [recording_view(recording, job) for recording, job in db.exec(page).all()]
-    return {"total": total, "items": items}
+    rows = db.exec(page).all()
+    # A page past the end has no row to carry the count: it is counted on its own.
+    total = rows[0][2] if rows else db.exec(select(func.count()).select_from(query.subquery())).one()
+    return {"total": total, "items": [recording_view(recording, job) for recording, job, _total in rows]}
 
 
 def cancel_recording(db: Session, caller: Caller, recording: Recording, *, ip: str) -> Job:

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from api.page_base import DbSession, page_caller, to_login
+from api.auth import DbSession
 from api.page_base import page as render_page
+from api.page_base import page_caller, to_login
 from service.models import Role
 from web.admin import ADMIN_SECTIONS, TEMPLATES_LINK
 

@@ -13,8 +13,9 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from api import page_errors
-from api.page_base import DbSession, page_caller, to_login
+from api.auth import DbSession
 from api.page_base import page as render_page
+from api.page_base import page_caller, to_login
 from service.access import visible_recording
 from service.errors import ServiceError
 from service.models import KIND_LABELS, Role
