@@ -214,15 +214,15 @@ def _keyed(spans: list[dict[str, Any]], fields: dict[str, str]) -> dict[tuple[st
 def _relocate(span: dict[str, Any], old_fields: dict[str, str], fields: dict[str, str]) -> dict[str, Any] | None:
     """A manual span in the new text: the same utterance (by its text, nearest number first), else its text
     in the utterance of the same number; None when it is gone."""
-    before = old_fields.get(span["target"], "")
+    before = old_fields.get(span["target"], "")  # equivalent mutants (3): None or "XXXX" match no text either
     group = _group(span["target"])
     number = _target_order(span["target"])[1]
     same = [t for t, text in fields.items() if _group(t) == group and text == before and before]
     if same:
         target = min(same, key=lambda t: abs(_target_order(t)[1] - number))
         return {**span, "target": target}
-    text = fields.get(span["target"], "")
-    start = text.find(span["text"]) if span["text"] else -1
+    text = fields.get(span["target"], "")  # equivalent mutants (1): "XXXX" holds no span's text either
+    start = text.find(span["text"]) if span["text"] else -1  # equivalent mutants (3): a span always has text
     return {**span, "start": start, "end": start + len(span["text"])} if start >= 0 else None
 
 

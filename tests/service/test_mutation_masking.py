@@ -53,6 +53,11 @@ def test_speaker_labels_that_are_peoples_names_are_looked_for_and_roles_are_not(
         {"id": "S7", "name": " 山田 太郎 "},
         {"id": "S8", "name": "司会"},
         {"id": "S9", "name": "職員１"},
+        {"id": "S10", "name": "山本A"},  # labels numbering people with one name: no names
+        {"id": "S11", "name": "田中2"},
+        {"id": "S12", "name": "佐藤b"},
+        {"id": "S13", "name": "受付窓口"},  # two words, neither a name
+        {"id": "S14", "name": "市民の方"},
     ]
     assert speaker_names({"transcript": {"speakers": speakers}}) == ["山本花子", "山田 太郎", "山田太郎", "山田"]
     assert speaker_names({}) == [] and speaker_names({"transcript": None}) == []
@@ -276,13 +281,23 @@ def test_a_clerks_own_span_follows_its_text_or_is_counted_lost() -> None:
         ("segment.3", "閉会", 0),
     ]
     assert moved["lost"] == 0 and all(s["status"] == "confirmed" for s in moved["spans"])
-    # The utterance edited: the span stays on its text where it still is, else it is lost.
-    edited = refresh(copy, old, _fields("開会します", "本日の議題は予算です", "これで終わります"), [])
+    # The utterance edited: the span stays on its text (the first time it is there), else it is lost.
+    edited = refresh(copy, old, _fields("開会します", "本日の議題は予算と予算案です", "これで終わります"), [])
     assert [(s["target"], s["text"], s["start"], s["end"]) for s in edited["spans"]] == [
         ("header.title", "相談", 0, 2),
         ("segment.1", "予算", 6, 8),
     ]
     assert edited["lost"] == 1
+    at_start = refresh(copy, old, _fields("開会します", "予算の議題です", "閉会します"), [])
+    assert [(s["target"], s["start"]) for s in at_start["spans"]] == [
+        ("header.title", 0),
+        ("segment.1", 0),
+        ("segment.2", 0),
+    ]
+    # The last utterance deleted (its span is lost), also when the old text is not known.
+    for old_fields in (old, None):
+        shorter = refresh(copy, old_fields, _fields("開会します", "議題は予算です"), [])
+        assert [s["target"] for s in shorter["spans"]] == ["header.title", "segment.1"] and shorter["lost"] == 1
 
 
 def test_the_same_utterance_twice_keeps_a_span_on_the_nearest_one() -> None:
