@@ -218,6 +218,13 @@ def test_a_new_copy_proposes_every_candidate_in_order() -> None:
     assert copy["next_id"] == 4 and copy["lost"] == 0
     span = copy["spans"][1]
     assert (span["start"], span["end"], span["kind"]) == (0, 2, "name") and span["reason"]
+    assert set(span) == {"id", "target", "start", "end", "text", "kind", "reason", "source", "status"}
+
+
+def test_a_header_field_whose_key_has_a_dot_stays_with_the_header() -> None:
+    # Upload fields are any JSON keys: "memo.1" is a header field like any other.
+    copy = refresh(None, None, {"segment.0": "田中さんです", "header.memo.1": "佐藤さんの件"}, [])
+    assert [(s["target"], s["text"]) for s in copy["spans"]] == [("header.memo.1", "佐藤"), ("segment.0", "田中")]
 
 
 def test_decisions_stay_with_their_text_when_utterances_are_inserted_before_it() -> None:
@@ -294,6 +301,8 @@ def test_a_clerks_own_span_follows_its_text_or_is_counted_lost() -> None:
         ("segment.1", 0),
         ("segment.2", 0),
     ]
+    gone = refresh(copy, old, _fields("開会します"), [])  # two utterances with spans deleted
+    assert [s["target"] for s in gone["spans"]] == ["header.title"] and gone["lost"] == 2
     # The last utterance deleted (its span is lost), also when the old text is not known.
     for old_fields in (old, None):
         shorter = refresh(copy, old_fields, _fields("開会します", "議題は予算です"), [])
