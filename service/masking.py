@@ -51,7 +51,7 @@ def name_variants(name: str) -> list[str]:
 
     add(name)
     parts = name.split()
-    if len(parts) > 1:
+    if len(parts) > 1:  # equivalent mutants (1): one part only adds the name again (skipped)
         add("".join(parts))
         add(parts[0])
     base = "".join(parts)
@@ -144,10 +144,10 @@ def _list_items(text: str) -> list[Candidate]:
 
 def _merge(found: list[Candidate], text: str) -> list[Candidate]:
     merged: list[Candidate] = []
-    for c in sorted(found, key=lambda c: (c.start, -(c.end - c.start))):
+    for c in sorted(found, key=lambda c: (c.start, -(c.end - c.start))):  # equivalent mutants (1): same start
         if merged and c.start < merged[-1].end:
             last = merged[-1]
-            if c.end > last.end:
+            if c.end > last.end:  # equivalent mutants (1): >=: the same candidate again
                 merged[-1] = Candidate(last.start, c.end, last.kind, text[last.start : c.end], last.reason)
             continue
         merged.append(c)
@@ -186,14 +186,16 @@ def candidates(target: str, text: str, names: list[str]) -> list[Candidate]:
 def all_candidates(fields: dict[str, str], names: list[str]) -> dict[str, list[Candidate]]:
     """Candidates of every field: the utterances read as one text, each header field on its own."""
     segments = [t for t in fields if t.startswith("segment.")]
+    # equivalent mutants (2): utterances found on their own too are overwritten just below
     found = {t: candidates(t, text, names) for t, text in fields.items() if not t.startswith("segment.")}
+    # equivalent mutants (3): one list of candidates per text
     for target, spans in zip(segments, detect_texts([fields[t] for t in segments], names), strict=True):
         found[target] = spans
     return found
 
 
 def _group(target: str) -> str:
-    return "segment" if target.startswith("segment.") else target
+    return "segment" if target.startswith("segment.") else target  # equivalent mutants (2): any name: a key only
 
 
 def _keyed(spans: list[dict[str, Any]], fields: dict[str, str]) -> dict[tuple[str, str, str, int], dict[str, Any]]:
@@ -205,9 +207,10 @@ def _keyed(spans: list[dict[str, Any]], fields: dict[str, str]) -> dict[tuple[st
     keyed: dict[tuple[str, str, str, int], dict[str, Any]] = {}
     seen: dict[tuple[str, str, str], int] = {}
     for span in sorted(spans, key=lambda s: (_target_order(s["target"]), s["start"])):
+        # equivalent mutants (3): another default: a gone target's key matches no new span either
         base = (_group(span["target"]), fields.get(span["target"], ""), span["text"])
-        keyed[(*base, seen.get(base, 0))] = span
-        seen[base] = seen.get(base, 0) + 1
+        keyed[(*base, seen.get(base, 0))] = span  # equivalent mutants (2): None: keys only need to differ
+        seen[base] = seen.get(base, 0) + 1  # equivalent mutants (3): other steps: keys still differ
     return keyed
 
 
@@ -277,7 +280,8 @@ def refresh(
 
 def _target_order(target: str) -> tuple[int, int, str]:
     kind, _, name = target.partition(".")
-    rank = {"header": 0, "speaker": 1, "segment": 2}.get(kind, 3)  # equivalent mutants (3): no other kind
+    # equivalent mutants (6): targets are only header/speaker/segment; segments stay last at any rank > 1
+    rank = {"header": 0, "speaker": 1, "segment": 2}.get(kind, 3)
     return rank, int(name) if name.isdigit() else 0, name
 
 

@@ -161,6 +161,14 @@ def test_known_names_are_found_wherever_they_occur() -> None:
     assert [s["text"] for s in refresh(None, None, fields, ["小鳥遊"])["spans"]] == ["小鳥遊"]
 
 
+def test_list_items_after_a_role_and_labels_in_lower_case() -> None:
+    assert _found("header.attendees", "区民、あおい") == [("あおい", "name")]  # only the list rule finds あおい
+    assert _found("header.attendees", "委員a、議員b") == []
+    # Two people side by side are two candidates, each for its own decision.
+    found = candidates("header.attendees", "田中・佐藤", [])
+    assert [c.text.strip("・") for c in found] == ["田中", "佐藤"]
+
+
 def test_a_list_item_and_a_name_found_in_it_are_one_candidate() -> None:
     found = candidates("header.counterpart", "山本花子様", ["山本"])
     assert [(c.start, c.end, c.text) for c in found] == [(0, 5, "山本花子様")]
@@ -174,6 +182,7 @@ def test_labels_and_the_staff_after_a_staff_label_are_never_candidates() -> None
     text = "相手: 鈴木一郎 対応: 日下 担当者：佐藤 備考: なし"
     assert _found("header.counterpart", text) == [("鈴木一郎", "name")]
     assert _found("header.note", "相手: 鈴木一郎さん 対応: 日下さん") == [("鈴木一郎", "name")]
+    assert _found("header.counterpart", "対応: 日下 相手: 鈴木一郎") == [("鈴木一郎", "name")]  # staff first
     # In an utterance such words are speech, not labels.
     assert _found("segment.0", "対応: 日下さん") == [("日下", "name")]
 
@@ -242,14 +251,41 @@ def test_decisions_stay_with_their_text_when_utterances_are_inserted_before_it()
     assert _view(refresh(copy, None, _fields("佐藤さんです", "田中さんです"), [])) == _view(copy)
 
 
+def test_decisions_on_one_name_in_several_utterances_stay_with_their_utterance() -> None:
+    old = _fields("佐藤さんが来た", "佐藤さんに電話")
+    copy = refresh(None, None, old, [])
+    copy["spans"][0]["status"], copy["spans"][1]["status"] = "rejected", "confirmed"
+    again = refresh(copy, old, _fields("佐藤さんは休み", "佐藤さんが来た", "佐藤さんに電話"), [])
+    assert [(s["id"], s["target"], s["status"]) for s in again["spans"]] == [
+        ("s3", "segment.0", "proposed"),
+        ("s1", "segment.1", "rejected"),
+        ("s2", "segment.2", "confirmed"),
+    ]
+
+
+def test_a_clerks_span_on_a_reworded_title_is_lost_even_if_an_utterance_reads_the_old_title() -> None:
+    old = _fields("相談記録", title="相談記録")
+    copy = refresh(None, None, old, [])
+    add_span(copy, old, "header.title", 0, 2)
+    again = refresh(copy, old, {"header.title": "面談記録", "segment.0": "相談記録"}, [])
+    assert again["spans"] == [] and again["lost"] == 1
+
+
+def test_header_fields_in_order_also_a_field_named_by_a_number() -> None:
+    copy = refresh(None, None, {"header.1": "田中さんの件", "header.title": "佐藤さんの件"}, [])
+    assert [s["target"] for s in copy["spans"]] == ["header.title", "header.1"]
+
+
 def test_each_occurrence_of_a_name_keeps_its_own_decision() -> None:
-    copy = refresh(None, None, _fields("佐藤さんと佐藤さん"), [])
-    assert [(s["id"], s["start"]) for s in copy["spans"]] == [("s1", 0), ("s2", 5)]
-    copy["spans"][1]["status"] = "rejected"
-    again = refresh(copy, _fields("佐藤さんと佐藤さん"), _fields("佐藤さんと佐藤さん"), [])
-    assert [(s["id"], s["start"], s["status"]) for s in again["spans"]] == [
-        ("s1", 0, "proposed"),
-        ("s2", 5, "rejected"),
+    three = _fields("佐藤さんと佐藤さんと佐藤さん")
+    copy = refresh(None, None, three, [])
+    assert [(s["id"], s["start"]) for s in copy["spans"]] == [("s1", 0), ("s2", 5), ("s3", 10)]
+    copy["spans"][2]["status"] = "rejected"
+    again = refresh(copy, three, three, [])
+    assert [(s["id"], s["status"]) for s in again["spans"]] == [
+        ("s1", "proposed"),
+        ("s2", "proposed"),
+        ("s3", "rejected"),
     ]
 
 
