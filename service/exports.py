@@ -18,7 +18,7 @@ from service.records.options import RecordOptions
 from service.records.speech import speaker_labels
 from service.records.tidy import tidy_transcript
 from transcriber.formats import clock, render
-from transcriber.transcript import Transcript
+from transcriber.transcript import Speaker, Transcript
 
 KIND_TITLES = RECORD_TITLES
 FORMATS = ("docx", "txt", "srt", "vtt", "json")
@@ -52,9 +52,20 @@ def _txt(transcript: Transcript, timestamps: bool) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _record_text(transcript: Transcript, tidy: bool) -> Transcript:
+    """The transcript a record (docx, txt) is written from. 整文 drops utterances left empty, which
+    could move who spoke first; the labels are fixed on the minutes as they are, as the editor shows
+    them, so 発言者B is 発言者B in either file and on screen."""
+    if not tidy:
+        return transcript
+    labels = speaker_labels(transcript)
+    named = [Speaker(id=speaker, name=label) for speaker, label in labels.items()]
+    return tidy_transcript(transcript).model_copy(update={"speakers": named})
+
+
 def to_docx(minutes: Minutes, kind: str, template: Path | None = None, options: ExportOptions | None = None) -> bytes:
     options = options or ExportOptions()
-    transcript = tidy_transcript(minutes.transcript) if options.tidy else minutes.transcript
+    transcript = _record_text(minutes.transcript, options.tidy)
     record = RecordOptions(timestamps=bool(options.timestamps), publication=options.publication)
     return record_docx(dict(minutes.header), transcript, kind, record, template)
 
@@ -71,11 +82,11 @@ def export(
     options = options or ExportOptions()
     if fmt == "docx":
         return to_docx(minutes, kind, template, options)
-    transcript = tidy_transcript(minutes.transcript) if options.tidy else minutes.transcript
     if fmt == "txt":
-        text = _txt(transcript, options.timestamps is not False)
+        text = _txt(_record_text(minutes.transcript, options.tidy), options.timestamps is not False)
         if options.publication:
             text = f"{PUBLICATION_LINE}\n\n{text}\n{PUBLICATION_LINE}\n"
         return text.encode("utf-8")
+    transcript = tidy_transcript(minutes.transcript) if options.tidy else minutes.transcript
     # The writers show the speaker names the clerk gave (S1 → 田中課長).
     return render(transcript, fmt, name=name).encode("utf-8")

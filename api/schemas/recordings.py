@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, computed_field
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from service.records.speech import unnamed_labels
 from transcriber.transcript import Transcript
 
 
@@ -23,6 +24,11 @@ class _DocumentedAsTranscript:
 
 
 TranscriptJSON = Annotated[dict[str, Any], _DocumentedAsTranscript]
+
+SPEAKER_LABELS_DOC = (
+    "each speaker nobody named (speaker id → label) as the record (docx, txt) names them: 発言者A, "
+    "発言者B … in order of first speaking; a named speaker is called by its name"
+)
 
 
 class RecordingOut(BaseModel):
@@ -77,6 +83,11 @@ class MinutesOut(BaseModel):
     header: dict[str, str]
     transcript: TranscriptJSON
 
+    @computed_field(description=SPEAKER_LABELS_DOC)  # type: ignore[prop-decorator]
+    @property
+    def speaker_labels(self) -> dict[str, str]:
+        return unnamed_labels(self.transcript)
+
 
 class RevisionInfo(BaseModel):
     revision: int
@@ -89,3 +100,8 @@ class RevisionOut(RevisionInfo):
 
     header: dict[str, str]
     transcript: TranscriptJSON
+
+    @computed_field(description=SPEAKER_LABELS_DOC)  # type: ignore[prop-decorator]
+    @property
+    def speaker_labels(self) -> dict[str, str]:
+        return unnamed_labels(self.transcript)
