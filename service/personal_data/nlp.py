@@ -7,6 +7,7 @@ seconds and about 300 MB; it happens on the first detection, not at import.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ def pipeline() -> Any:
                     f"GiNZA model {MODEL!r} cannot be loaded ({error}); install it with "
                     "`pip install --no-deps ginza==5.3.0 ja-ginza==5.3.0` (see docs/personal_data.md)"
                 ) from error
+            # The model's millions of objects live as long as the process: out of the cyclic
+            # collector's way, whose full passes over them held every request of the API up to
+            # 0.3 s (bench/service_load.py).
+            gc.collect()
+            gc.freeze()
     return _loaded[0]
 
 
