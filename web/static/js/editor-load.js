@@ -19,6 +19,8 @@ export function createLoader(ed) {
     state.header = { ...(minutes.header || {}) };
     state.segs = segments;
     state.speakers = speakers;
+    // A draft kept in this browser has none: the last ones the server gave stand until it is saved.
+    if (minutes.speaker_labels) state.unnamed = new Map(Object.entries(minutes.speaker_labels));
     state.revision = minutes.revision ?? 0;
     state.dirty = false;
     state.conflict = false;

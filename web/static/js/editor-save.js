@@ -46,6 +46,18 @@ export function createSave(ed) {
     });
   }
 
+  /** The record's labels for the version just saved: naming one speaker, or moving who speaks first,
+   * re-letters the others (発言者B may become 発言者A), as it does in the Word file. */
+  function takeLabels(labels) {
+    if (!labels) return;
+    const fresh = new Map(Object.entries(labels));
+    const same = [...fresh].every(([id, label]) => state.unnamed.get(id) === label);
+    if (same && fresh.size === state.unnamed.size) return;
+    state.unnamed = fresh;
+    ed.view.refreshSpeakerNames();
+    ed.speakers.refreshNames();
+  }
+
   /** Save now if anything is unsaved; resolves when the newest change is saved (or cannot be). */
   async function saveNow() {
     clearTimeout(saveTimer);
@@ -63,6 +75,7 @@ export function createSave(ed) {
         const saved = await putMinutes(minutesBody());
         state.revision = saved.revision;
         state.retryMs = 0;
+        takeLabels(saved.speaker_labels);
         if (state.changes === changes) state.dirty = false;
         else state.firstDirtyAt = performance.now();
         if (!state.dirty) ed.local?.confirmed();
@@ -165,7 +178,8 @@ export function createSave(ed) {
   }
 
   function downloadMine() {
-    const text = T.plainText(state.speakers, state.segs, formatClock);
+    const named = state.speakers.map((s) => ({ ...s, name: ed.view.speakerName(s.id) }));
+    const text = T.plainText(named, state.segs, formatClock);
     const blob = new Blob([text], { type: "text/plain;charset=utf-8" });
     offerBlob(blob, els.download, `${state.header.title || "記録"}-未保存の編集.txt`);
   }

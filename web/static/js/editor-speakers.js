@@ -31,7 +31,11 @@ export function createSpeakers(ed) {
         return h(
           "div",
           { class: "speaker-row" },
-          h("label", { for: `spk-name-${i}`, class: `spk-id spk-${i % SPEAKER_COLOURS}`, title: `${s.id} の名前` }, s.id),
+          h(
+            "label",
+            { for: `spk-name-${i}`, class: `spk-id spk-${i % SPEAKER_COLOURS}`, title: `${shown(s)} の名前` },
+            shown(s),
+          ),
           input,
           h("span", { class: "spk-count", id: `spk-count-${i}` }, `${counts.get(s.id) || 0} 件の発言`),
           voiceTools(s, i),
@@ -41,6 +45,28 @@ export function createSpeakers(ed) {
     els.speakerCount.textContent = `(${state.speakers.length})`;
     renderTools();
     if (focusedId) els.speakers.querySelector(`[data-speaker-id="${CSS.escape(focusedId)}"]`)?.focus();
+  }
+
+  /** What the panel calls a speaker: the name, else the record's 発言者A … (see view.speakerName). */
+  function shown(s) {
+    return ed.view.speakerName(s.id);
+  }
+
+  /** The panel's and the tools' labels after the record's labels changed, the inputs left alone
+   * (the clerk may be typing a name in one). */
+  function refreshNames() {
+    state.speakers.forEach((s, i) => {
+      const label = els.speakers.querySelector(`label[for="spk-name-${i}"]`);
+      if (!label || label.textContent === shown(s)) return;
+      label.textContent = shown(s);
+      label.title = `${shown(s)} の名前`;
+    });
+    for (const select of [mergeFrom, mergeInto]) {
+      for (const option of select.options) {
+        const s = state.speakers.find((one) => one.id === option.value);
+        if (s) option.textContent = label(s);
+      }
+    }
   }
 
   function updateCounts() {
@@ -96,6 +122,11 @@ export function createSpeakers(ed) {
     }
     speaker.name = name.trim().slice(0, 100);
     const label = ed.view.speakerName(speaker.id);
+    const chip = els.speakers.querySelector(`label[for="spk-name-${state.speakers.indexOf(speaker)}"]`);
+    if (chip) {
+      chip.textContent = label;
+      chip.title = `${label} の名前`;
+    }
     for (const button of els.transcript.querySelectorAll(`.utt-speaker[data-spk="${CSS.escape(speaker.id)}"]`)) {
       button.textContent = label;
     }
@@ -107,7 +138,7 @@ export function createSpeakers(ed) {
     state.speakers.push({ id, name: "" });
     renderSpeakers();
     $(`spk-name-${state.speakers.length - 1}`)?.focus();
-    announce(`話者 ${id} を追加しました。名前を入力してください。`);
+    announce("新しい話者を追加しました。名前を入力してください。");
     return id;
   }
 
@@ -191,7 +222,7 @@ export function createSpeakers(ed) {
           },
         },
         h("span", { class: `spk-id spk-${i % SPEAKER_COLOURS}` }, " "),
-        s.name ? `${s.name}(${s.id})` : s.id,
+        label(s),
       ),
     );
     items.push(h("div", { class: "menu-sep", role: "separator" }));
@@ -255,8 +286,9 @@ export function createSpeakers(ed) {
     ),
   );
 
+  /** A speaker in a list to choose from: by name (with the id, two may share a name), else 発言者A …. */
   function label(s) {
-    return s.name.trim() ? `${s.name.trim()}(${s.id})` : s.id;
+    return s.name.trim() ? `${s.name.trim()}(${s.id})` : ed.view.speakerName(s.id);
   }
 
   function renderTools() {
@@ -350,5 +382,5 @@ export function createSpeakers(ed) {
 
   redetectButton.addEventListener("click", redetect);
 
-  return { render: renderSpeakers, updateCounts, openMenu, mergeSpeaker, renderTools };
+  return { render: renderSpeakers, updateCounts, openMenu, mergeSpeaker, renderTools, refreshNames };
 }

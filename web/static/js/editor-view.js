@@ -82,9 +82,21 @@ export function createView(ed) {
     return (i < 0 ? 0 : i) % SPEAKER_COLOURS;
   }
 
+  /** A speaker as the record calls them: the clerk's name, else the server's 発言者A … (the rule the
+   * Word and text files follow, so the letter on screen is the letter in the file). The id only for a
+   * speaker the server has not seen yet (just added, until the next save a moment later). */
   function speakerName(id) {
     const found = state.speakers.find((s) => s.id === id);
-    return (found && found.name.trim()) || id;
+    return (found && found.name.trim()) || state.unnamed.get(id) || id;
+  }
+
+  /** Every utterance's speaker button after the labels changed (a save re-letters 発言者A …). */
+  function refreshSpeakerNames() {
+    for (const seg of state.segs) {
+      const button = state.rows.get(seg.uid)?.querySelector(".utt-speaker");
+      const name = speakerName(seg.speaker);
+      if (button && button.textContent !== name) button.textContent = name;
+    }
   }
 
   function editable() {
@@ -342,6 +354,7 @@ export function createView(ed) {
     segOf,
     textEl,
     speakerName,
+    refreshSpeakerNames,
     editable,
     currentSeg,
     placeCaret,

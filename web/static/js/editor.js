@@ -86,6 +86,7 @@ const state = {
   header: {},
   rest: {},
   speakers: [],
+  unnamed: new Map(), // speaker id -> 発言者A …: the record's label for one nobody named (from the server)
   segs: [],
   byUid: new Map(),
   rows: new Map(),

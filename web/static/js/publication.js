@@ -94,6 +94,7 @@ const state = {
   fields: new Map(), // target -> original text ("segment.3", "header.title", "speaker.S1")
   segments: [], // {index, start, speaker}
   speakerNames: new Map(), // speaker id -> original name
+  unnamed: new Map(), // speaker id -> 発言者A …: how the record (docx, txt) calls one nobody named
   overrides: new Map(), // span id -> status, not saved yet
   added: [], // manual spans not saved yet
   removed: new Set(), // ids of saved manual spans to remove
@@ -176,6 +177,7 @@ async function loadFields(revision) {
   state.fields = fields;
   state.segments = segments;
   state.speakerNames = names;
+  state.unnamed = new Map(Object.entries(body.speaker_labels || {}));
   state.fieldsRevision = revision;
 }
 
@@ -472,7 +474,7 @@ function whereLabel(target) {
   if (kind === "speaker") return `話者名(${name})`;
   const segment = state.segments[Number(name)];
   if (!segment) return "発言";
-  const who = state.speakerNames.get(segment.speaker) || segment.speaker;
+  const who = state.speakerNames.get(segment.speaker) || state.unnamed.get(segment.speaker) || segment.speaker;
   return `発言 ${segment.index + 1}(${formatClock(segment.start)}${who ? `・${who}` : ""})`;
 }
 
@@ -540,7 +542,7 @@ function spansByTarget() {
 
 function speakerLabel(id, by) {
   const target = `speaker.${id}`;
-  if (!state.fields.has(target)) return document.createTextNode(id || "—");
+  if (!state.fields.has(target)) return document.createTextNode(state.unnamed.get(id) || id || "—");
   return h("span", {}, fieldNodes(target, by.get(target) || []));
 }
 
