@@ -96,3 +96,11 @@ def test_a_speech_runs_on_under_the_other_speakers_backchannel() -> None:
     segment = _segment((0.0, 1.0, "説明します"), (2.05, 2.4, "はい"), (2.5, 4.0, "まず予算です。"))
     out = assign_speakers([segment], [Turn(0.0, 4.0, "S1"), Turn(2.0, 2.45, "S2")])
     assert [(s.speaker, s.start, s.end) for s in out] == [("S1", 0.0, 2.0), ("S2", 2.0, 2.45), ("S1", 2.0, 4.0)]
+
+
+def test_punctuation_alone_never_becomes_a_speakers_utterance() -> None:
+    # A listener's short turn falls on nothing but the recogniser's comma: a comma carries no voice,
+    # so it stays in the speech around it instead of an utterance 「、」 under the listener.
+    segment = _segment((0.0, 1.0, "予算は"), (1.0, 1.1, "、"), (1.1, 2.0, "未定です。"))
+    out = assign_speakers([segment], [Turn(0.0, 2.0, "S1"), Turn(0.98, 1.12, "S2")])
+    assert [(s.speaker, s.text) for s in out] == [("S1", "予算は、未定です。")]

@@ -144,7 +144,8 @@ def _absorb_fragments(wordlists: list[list[Word]], labels: list[list[str]], turn
     to that speaker when the diarizer is not sure of it: the run's own turns are short
     (``UNSURE_TURN`` s or less) and its words lie inside the surrounding speaker's turn. That is a
     backchannel the recogniser did not write, whose turn caught a piece of the speaker's word
-    (商|品, 実行|費, 12|億|4千万円). A backchannel the recogniser did write (はい) stays its own."""
+    (商|品, 実行|費, 12|億|4千万円). A backchannel the recogniser did write (はい) stays its own.
+    Punctuation alone (、) between two runs of one speaker always goes to that speaker."""
     flat = [(i, j) for i, words in enumerate(wordlists) for j in range(len(words))]
     runs: list[list[tuple[int, int]]] = []
     for index in flat:
@@ -158,7 +159,11 @@ def _absorb_fragments(wordlists: list[list[Word]], labels: list[list[str]], turn
             continue
         words = [wordlists[i][j] for i, j in run]
         text = "".join(w.text for w in words)
-        if not 0 < len(_bare(text)) <= FRAGMENT_CHARS or is_backchannel(text):
+        if not _bare(text):  # punctuation alone carries no voice: it stays in the speech around it
+            for i, j in run:
+                labels[i][j] = around
+            continue
+        if len(_bare(text)) > FRAGMENT_CHARS or is_backchannel(text):
             continue
         start, end = words[0].start, max(words[-1].end, words[0].start)
         mine = labels[run[0][0]][run[0][1]]
