@@ -92,8 +92,9 @@ class CopyState:
 
 def state(db: Session, recording: Recording, copy: PublicationCopy) -> CopyState:
     current = current_minutes(db, recording)
-    current_number = current[0] if current else 0
+    current_number = current[0] if current else 0  # equivalent mutants (2): a copy is deleted with its minutes
     stale = current_number != copy.minutes_revision
+    # equivalent mutants (1): `and False`: not stale, the copy's revision is the current one, read again
     body = (current[1] if current and not stale else minutes_at(db, recording, copy.minutes_revision)) or {}
     return CopyState(copy, current_number, stale, masked_minutes(body, copy.body))
 
@@ -153,7 +154,7 @@ def create_or_refresh(db: Session, caller: Caller, recording: Recording, *, ip: 
         recording_id=recording.id,
         detail=detail,
         ip=ip,
-        commit=False,
+        commit=False,  # equivalent mutants (1): None is false too
     )
     try:
         db.commit()
@@ -196,6 +197,7 @@ class PublicationEdit(BaseModel):
 
 def apply_edit(edit: PublicationEdit, copy_body: dict[str, Any], fields: dict[str, str]) -> dict[str, int]:
     """Apply an edit to a copy's body (in place); returns the counts for the audit trail. Raises ServiceError."""
+    # equivalent mutants (2): every copy's body has spans (refresh writes them)
     spans: list[dict[str, Any]] = copy_body.setdefault("spans", [])
     by_id = {s["id"]: s for s in spans}
     changed = {status: 0 for status in STATUSES}
@@ -288,10 +290,16 @@ def export_copy(
     if current is None or current[0] != copy.minutes_revision:
         raise stale_copy()
     minutes = Minutes.model_validate(masked_minutes(current[1], copy.body))
+    # equivalent mutants (1): `or True`: a text export uses no template
     template = template_for(db, get_settings().resolved_storage(), recording) if format == "docx" else None
     options = ExportOptions(tidy=tidy, timestamps=timestamps, publication=True)
     data = export(
-        minutes, format, recording.kind, name=f"publication-{recording.id}", template=template, options=options
+        minutes,
+        format,
+        recording.kind,
+        name=f"publication-{recording.id}",  # equivalent mutants (1): None: docx and txt are not named
+        template=template,
+        options=options,
     )
     spans = copy.body.get("spans") or []
     masked = sum(len(v) for v in masked_spans(copy.body).values())

@@ -74,7 +74,7 @@ def has_usage(db: Session, recording_id: int) -> bool:
 
 def add_usage_once(db: Session, record: UsageRecord) -> bool:
     """Insert unless the recording already counts (the unique key is the final guard)."""
-    if has_usage(db, record.recording_id):
+    if has_usage(db, record.recording_id):  # equivalent mutants (1): None: the unique key refuses it the same
         return False
     try:
         with db.begin_nested():
@@ -117,6 +117,7 @@ def summarize(db: Session, *, target_hours_per_month: float, month: str | None, 
         ]
 
     by_department = [
+        # equivalent mutants (3): departments are retired, never deleted (foreign key): every id has a name
         {"department_id": k, "department": names.get(k, str(k)), "hours": _hours(v[0]), "recordings": int(v[1])}
         for k, v in sorted(groups["dep"].items(), key=lambda kv: (-kv[1][0], kv[0]))
     ]
@@ -132,7 +133,9 @@ def summarize(db: Session, *, target_hours_per_month: float, month: str | None, 
     }
     if year is not None:
         result["by_month"] = [
-            {"month": m, "hours": _hours(groups["m"][m][0]) if m in groups["m"] else 0.0} for m in fiscal_months(year)
+            # equivalent mutants (1): `or True`: a defaultdict reads a month without records as 0 s
+            {"month": m, "hours": _hours(groups["m"][m][0]) if m in groups["m"] else 0.0}
+            for m in fiscal_months(year)
         ]
     return result
 

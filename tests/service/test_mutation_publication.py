@@ -5,8 +5,10 @@ numbers (GiNZA's own findings are test_masking's and test_personal_data's subjec
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,7 @@ def test_a_copy_goes_stale_when_the_minutes_change_and_a_refresh_keeps_the_decis
         # A stale copy shows the minutes it was made on (the machine transcript), masked as decided.
         assert stale.masked["transcript"]["segments"][0]["text"] == "長谷部さんの件です。"
         assert stale.masked["transcript"]["segments"][1]["text"] == "電話は" + MASK * 12 + "です。"
+        assert stale.masked["header"]["title"] == "区民相談"  # the header entered at upload, too
         with pytest.raises(ServiceError) as refused:
             save_edit(db, quick.caller("clerk_kita"), recording, copy, PublicationEdit(), ip="")
         assert (refused.value.status, refused.value.code) == (409, "stale_publication")
@@ -333,3 +336,170 @@ def test_an_export_is_masked_marked_and_audited_without_the_masked_text(quick: Q
         "10.0.0.6",
     )
     assert exports[1][1] == "docx revision 2 masked 0 unreviewed 0"
+
+
+def test_a_stale_copy_shows_its_own_recordings_earlier_minutes(quick: Quick) -> None:
+    other = _recording(quick, ["別件の相談です。"])
+    _save_minutes(quick, other, 1, ["別件の議事録です。"])  # another recording's revision 1, saved first
+    recording = _recording(quick)
+    _save_minutes(quick, recording, 1, ["本件の議事録です。"])
+    copy, _ = _create(quick, recording)
+    _save_minutes(quick, recording, 2, ["本件の議事録(改)です。"])
+    with Session(quick.engine) as db:
+        shown = state(db, recording, copy)
+        assert minutes_at(db, other, 2) is None
+    assert (shown.stale, shown.current_minutes_revision) == (True, 2)
+    assert [s["text"] for s in shown.masked["transcript"]["segments"]] == ["本件の議事録です。"]
+
+
+def test_an_export_is_verbatim_unless_tidied_and_a_word_export_uses_the_kinds_template(quick: Quick) -> None:
+    from docx import Document
+
+    recording = _recording(quick, ["えー、予算は3億円です。", "電話は06-6208-7111です。"])
+    template = Document()
+    template.add_paragraph("北区役所 {{種類}}")
+    template.add_paragraph("{{本文}}")
+    (quick.storage / "templates").mkdir()
+    template.save(str(quick.storage / "templates" / "meeting.docx"))  # the meeting kind's Word template
+    _create(quick, recording)
+    with Session(quick.engine) as db:
+        said = export_copy(db, quick.caller("clerk_kita"), recording, "txt", ip="").decode("utf-8")
+        tidied = export_copy(db, quick.caller("clerk_kita"), recording, "txt", tidy=True, ip="").decode("utf-8")
+        docx = export_copy(db, quick.caller("clerk_kita"), recording, "docx", ip="")
+    assert "えー、予算は3億円です。" in said and "えー" not in tidied and "予算は3億円です。" in tidied
+    assert "06-6208-7111" not in said and MASK * 12 in said  # a candidate nobody reviewed stays masked
+    written = Document(io.BytesIO(docx))
+    paragraphs = [p.text for p in written.paragraphs]
+    assert "北区役所 会議録" in paragraphs  # the template's text, its placeholder filled for a meeting
+    assert any("予算は3億円です。" in p for p in paragraphs)
+    # The audit trail says how much was masked and how much nobody has reviewed yet.
+    details = [detail for action, detail, _, _ in _events(quick) if action == "publication.export"]
+    assert details == [
+        "txt revision 1 masked 1 unreviewed 1",
+        "txt revision 1 masked 1 unreviewed 1",
+        "docx revision 1 masked 1 unreviewed 1",
+    ]
+
+
+def test_a_refused_edit_leaves_the_copy_as_read_and_a_save_stores_the_copys_own_fields(quick: Quick) -> None:
+    recording = _recording(quick)
+    copy, _ = _create(quick, recording)
+    fields = set(copy.body)
+    phone = copy.body["spans"][0]["id"]
+    half_bad = PublicationEdit.model_validate(
+        {"changes": [{"id": phone, "status": "rejected"}, {"id": "s999", "status": "rejected"}]}
+    )
+    with Session(quick.engine) as db:
+        with pytest.raises(ServiceError) as refused:
+            save_edit(db, quick.caller("clerk_kita"), recording, copy, half_bad, ip="")
+        assert refused.value.code == "unknown_span"
+        assert [s["status"] for s in copy.body["spans"]] == ["proposed"]  # nothing half-applied
+        confirm = PublicationEdit.model_validate({"changes": [{"id": phone, "status": "confirmed"}]})
+        saved = save_edit(db, quick.caller("clerk_kita"), recording, copy, confirm, ip="")
+        assert set(saved.body) == fields and [s["status"] for s in saved.body["spans"]] == ["confirmed"]
+
+
+def test_two_decisions_of_one_kind_count_twice() -> None:
+    body = _body()
+    edit = PublicationEdit.model_validate(
+        {"changes": [{"id": "s1", "status": "rejected"}, {"id": "s2", "status": "rejected"}]}
+    )
+    assert apply_edit(edit, body, _fields())["rejected"] == 2
+
+
+def test_a_save_changes_only_its_own_copy_and_dates_it(quick: Quick, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording, other = _recording(quick), _recording(quick, ["田中さん 090-1234-5678"])
+    copy, _ = _create(quick, recording)
+    untouched, _ = _create(quick, other)
+    assert copy.revision == untouched.revision == 1
+    monkeypatch.setattr("service.publication.utcnow", lambda: datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
+    edit = PublicationEdit.model_validate({"changes": [{"id": copy.body["spans"][0]["id"], "status": "rejected"}]})
+    with Session(quick.engine) as db:
+        saved = save_edit(db, quick.caller("clerk_kita"), recording, copy, edit, ip="")
+        assert saved.updated_at.replace(tzinfo=None) == datetime(2030, 1, 2, 3, 4)  # shown as the last change
+        still = copy_of(db, ident(other))
+    assert still is not None and (still.revision, still.body) == (1, untouched.body)
+    assert [s["text"] for s in still.body["spans"]] == ["090-1234-5678"]
+
+
+def test_a_word_said_three_times_in_one_utterance_is_masked_three_times() -> None:
+    body = _body()
+    fields = {**_fields(), "header.title": "佐藤、佐藤、佐藤"}
+    assert apply_edit(PublicationEdit.model_validate({"add": [{"text": "佐藤"}]}), body, fields)["added"] == 5
+    added = sorted((s["start"], s["end"]) for s in body["spans"] if s["target"] == "header.title")
+    assert added == [(0, 2), (3, 5), (6, 8)]
+
+
+def test_a_partial_range_is_refused_with_what_to_give() -> None:
+    partials = ({"end": 2}, {"target": "segment.0", "end": 2}, {"start": 0, "end": 2}, {"target": "segment.0"})
+    for partial in (*partials, {"target": "segment.0", "start": 0}):
+        with pytest.raises(ServiceError) as refused:
+            apply_edit(PublicationEdit.model_validate({"add": [partial]}), _body(), _fields())
+        assert (refused.value.code, refused.value.message) == (
+            "invalid_span",
+            "追加する範囲 (target, start, end) か文字列 (text) を指定してください。",
+        ), partial
+
+
+def test_ranges_added_and_spans_removed_in_one_save_are_all_counted() -> None:
+    body = _body()
+    body["spans"].append({**body["spans"][2], "id": "s9", "target": "header.title", "end": 1, "text": "佐"})
+    ranges = [{"target": "segment.0", "start": 3, "end": 4}, {"target": "header.title", "start": 2, "end": 4}]
+    counts = apply_edit(PublicationEdit.model_validate({"add": ranges, "remove": ["s3", "s9"]}), body, _fields())
+    assert (counts["added"], counts["removed"]) == (2, 2)
+    assert sorted((s["target"], s["text"]) for s in body["spans"] if s["source"] == "manual") == [
+        ("header.title", "の会"),
+        ("segment.0", "ん"),
+    ]
+
+
+def test_every_person_term_of_the_dictionary_is_proposed_whatever_its_category_is_called(quick: Quick) -> None:
+    with Session(quick.engine) as db:
+        dictionary = Dictionary(name="関係者", department_id=quick.department("clerk_kita"))
+        db.add(dictionary)
+        db.flush()
+        for surface, category in (("長谷部", "人名"), ("田中", "Person")):
+            db.add(DictionaryTerm(dictionary_id=ident(dictionary), surface=surface, category=category))
+        db.commit()
+    recording = _recording(quick, ["長谷部さんと田中さんの件です。"])
+    copy, _ = _create(quick, recording)
+    assert _spans(copy) == [("segment.0", "長谷部", "proposed"), ("segment.0", "田中", "proposed")]
+
+
+def test_a_refresh_by_someone_else_names_and_dates_them_and_leaves_other_copies(
+    quick: Quick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording, other = _recording(quick), _recording(quick, ["田中さん 090-1234-5678"])
+    _create(quick, recording)
+    untouched, _ = _create(quick, other)  # at revision 1 too
+    _save_minutes(quick, recording, 1, ["電話は06-6208-7111です。"])
+    monkeypatch.setattr("service.publication.utcnow", lambda: datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
+    refreshed, created = _create(quick, recording, "manager_kita")
+    assert created is False and refreshed.revision == 2
+    assert refreshed.updated_by_id == quick.users["manager_kita"].id
+    assert refreshed.updated_at.replace(tzinfo=None) == datetime(2030, 1, 2, 3, 4)
+    with Session(quick.engine) as db:
+        still = copy_of(db, ident(other))
+    assert still is not None and (still.revision, still.minutes_revision, still.body) == (1, 0, untouched.body)
+
+
+def test_two_first_creations_at_once_refuse_the_second_without_a_trace(
+    quick: Quick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = _recording(quick)
+    _create(quick, recording)
+    import service.publication as publication
+
+    real, calls = publication.copy_of, []
+
+    def not_there_yet(db: Session, recording_id: int) -> PublicationCopy | None:
+        calls.append(recording_id)  # the second creation read before the first one committed
+        return None if len(calls) == 1 else real(db, recording_id)
+
+    monkeypatch.setattr(publication, "copy_of", not_there_yet)
+    with pytest.raises(ServiceError) as refused:
+        _create(quick, recording, "manager_kita")
+    error = refused.value
+    assert (error.status, error.code) == (409, "conflict")
+    assert error.message == "他の人が同時に公開用を作成しました。読み込み直してください。"
+    assert [action for action, *_ in _events(quick)] == ["publication.create"]  # the refused one left no event

@@ -3,6 +3,8 @@ recording counted once, and the figures a manager reads (hours, ratio, the order
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -45,6 +47,33 @@ def test_a_time_without_a_zone_is_utc_and_lands_in_tokyos_day() -> None:
     assert tokyo_time(new_york) == tokyo_time(evening)
     assert tokyo_month(evening) == "2026-04" and tokyo_month(datetime(2026, 3, 31, 14, 59)) == "2026-03"
     assert tokyo_month(datetime(2009, 11, 5, 3, 7, tzinfo=UTC)) == "2009-11"
+
+
+@pytest.fixture
+def server_in_japan() -> Iterator[None]:
+    """The machine's own clock set to Japan time (TZ), as a city's server often is."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("server_in_japan")
+def test_a_time_read_back_without_a_zone_is_utc_even_on_a_server_set_to_japan_time(quick: Quick) -> None:
+    # The database gives times back without a zone; they are UTC whatever the machine's clock says, so
+    # a recording finished at 00:30 on April 1st in Tokyo counts in April and the new fiscal year.
+    evening = datetime(2026, 3, 31, 15, 30)
+    assert tokyo_time(evening).isoformat() == "2026-04-01T00:30:00+09:00"
+    assert (tokyo_month(evening), fiscal_year(evening)) == ("2026-04", 2026)
+    record = new_usage_record(_recording(quick), "m", 1.0, at=evening)
+    assert (record.month, record.day, record.fiscal_year) == ("2026-04", date(2026, 4, 1), 2026)
 
 
 @pytest.mark.parametrize(
@@ -247,3 +276,20 @@ def test_a_months_seconds_for_the_usage_cap(quick: Quick) -> None:
     with Session(quick.engine) as db:
         seconds = month_seconds(db, "2026-04")
     assert seconds == 300.5 and isinstance(seconds, float)
+
+
+def test_departments_with_equal_hours_keep_one_order_in_the_report(quick: Quick) -> None:
+    # Equal hours: the department created first comes first, however many recordings make its hours.
+    low, high = sorted(["clerk_kita", "clerk_zaisei"], key=quick.department)
+    _ledger(
+        quick,
+        [
+            (high, "web", "meeting", 1800.0, APRIL),
+            (low, "web", "meeting", 900.0, APRIL),
+            (low, "web", "meeting", 900.0, APRIL),
+        ],
+    )
+    with Session(quick.engine) as db:
+        april = summarize(db, target_hours_per_month=10.0, month="2026-04", year=None)
+    shown = [(d["department_id"], d["hours"], d["recordings"]) for d in april["by_department"]]
+    assert shown == [(quick.department(low), 0.5, 2), (quick.department(high), 0.5, 1)]
