@@ -406,7 +406,11 @@ def test_recordings_dropped_in_the_folder_reach_the_server_once_each(
         done = wait_for("the slow recording", lambda: recordings_named(engine, slow.name), watcher)
         assert [r.audio_bytes for r in done] == [len(audio)]  # the whole file, never a part
         assert done[0].device_recording_id == hashlib.sha256(audio).hexdigest()
-        assert done[0].title == "都島区役所 大会議室 2026年12月7日 会議" and done[0].expected_speakers == 2
+        # The title's date is the day the recorder finished the file (its modification time), not a
+        # date written in the test: it must hold on any day it runs.
+        finished = datetime.fromtimestamp(slow.stat().st_mtime).astimezone()
+        day = f"{finished.year}年{finished.month}月{finished.day}日"
+        assert done[0].title == f"都島区役所 大会議室 {day} 会議" and done[0].expected_speakers == 2
 
         # 3. A larger recording; the agent is killed with SIGKILL while it is being sent.
         large = watcher.folder / "2026-12-07_1400_説明会.wav"
