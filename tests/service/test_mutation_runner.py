@@ -163,17 +163,22 @@ def test_a_job_whose_recording_was_deleted_or_lost_its_audio_fails(quick: Quick)
     assert _stored(quick) == ([], [])
 
 
+def _request_cancel(quick: Quick, job: Job) -> None:
+    """A clerk's 取り消し arriving while the worker holds the job (as the API's cancel marks it)."""
+    with Session(quick.engine) as db:
+        row = db.get(Job, ident(job))
+        assert row is not None
+        row.cancel_requested = True
+        db.add(row)
+        db.commit()
+
+
 def test_a_cancel_while_recognising_stops_the_job_and_stores_nothing(quick: Quick) -> None:
     _, job = _queued(quick)
     reports: list[float] = []
 
     def transcribe(path: Path, progress: Progress, terms: Any, hints: Any) -> Transcript:
-        with Session(quick.engine) as db:
-            row = db.get(Job, ident(job))
-            assert row is not None
-            row.cancel_requested = True
-            db.add(row)
-            db.commit()
+        _request_cancel(quick, job)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the heartbeat learns of the cancel; the next report stops
             reports.append(time.monotonic())
@@ -192,12 +197,7 @@ def test_a_cancel_that_lands_after_recognition_stores_nothing(quick: Quick) -> N
     _, job = _queued(quick)
 
     def transcribe(path: Path, progress: Progress, terms: Any, hints: Any) -> Transcript:
-        with Session(quick.engine) as db:
-            row = db.get(Job, ident(job))
-            assert row is not None
-            row.cancel_requested = True
-            db.add(row)
-            db.commit()
+        _request_cancel(quick, job)
         return _transcript()
 
     assert run_job(quick.engine, ident(job), transcribe, _config(quick, heartbeat_seconds=60)) == "canceled"
@@ -418,12 +418,7 @@ def test_a_relabel_canceled_while_diarizing_keeps_the_transcript(quick: Quick) -
     _, job = _relabel_job(quick, 2, 2)
 
     def diarize(path: Path, hints: SpeakerHints) -> list[SpeakerTurn]:
-        with Session(quick.engine) as db:
-            row = db.get(Job, ident(job))
-            assert row is not None
-            row.cancel_requested = True
-            db.add(row)
-            db.commit()
+        _request_cancel(quick, job)
         time.sleep(0.5)  # the heartbeat learns of it before the diarizer's last report
         return _turns(path, hints)
 
