@@ -24,7 +24,7 @@ from transcriber.transcript import Flag, Segment, SpeakerTurn, Transcript, Word
 from transcriber.vad import Span
 
 
-def _segment(text: str, start: float, end: float, probability: float = 0.9, speaker: str = "S1") -> Segment:
+def _segment(text: str, start: float, end: float, probability: float | None = 0.9, speaker: str = "S1") -> Segment:
     """A segment whose words share its time evenly (one word per 4 characters)."""
     pieces = [text[i : i + 4] for i in range(0, len(text), 4)]
     step = (end - start) / len(pieces)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.test_hallucination import _decoded, _segment
 from transcriber.asr import RecognizedSegment
 from transcriber.hallucination import (
     REASON_CAPTION,
@@ -24,21 +25,6 @@ from transcriber.transcript import Flag, Segment, Word
 from transcriber.vad import Span
 
 SPEECH = [Span(0.0, 10.0), Span(40.0, 50.0)]  # a voice for 10 s, 30 s of silence, a voice again
-
-
-def _segment(text: str, start: float, end: float, probability: float | None = 0.9, speaker: str = "S1") -> Segment:
-    """A segment whose words share its time evenly (one word per 4 characters)."""
-    pieces = [text[i : i + 4] for i in range(0, len(text), 4)]
-    step = (end - start) / len(pieces)
-    words = [
-        Word(start=round(start + k * step, 3), end=round(start + (k + 1) * step, 3), text=p, confidence=probability)
-        for k, p in enumerate(pieces)
-    ]
-    return Segment(start=start, end=end, speaker=speaker, text=text, words=words)
-
-
-def _decoded(segment: Segment, no_speech: float = 0.05, ratio: float = 1.3, logprob: float = -0.3) -> RecognizedSegment:
-    return RecognizedSegment(segment.start, segment.end, segment.text, segment.words, logprob, no_speech, ratio)
 
 
 def _flags(segments: list[Segment], speech: list[Span] = SPEECH, **window: float) -> list[tuple[int, str, str]]:
